@@ -1,0 +1,398 @@
+//! The application layer shared by the HTTP API and the CLI: it opens the database and the
+//! index, keeps the index in step with the database, and runs imports, exports and searches.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::config::Config;
+use crate::db::{Db, EntryWrite, SearchRecord, REINDEX_GENERATION};
+use crate::domain::date::{now_timestamp, today};
+use crate::domain::import::{validate, FileKind, ImportProblem, SourceFile};
+use crate::domain::search::{SearchHit, SearchOutcome, SearchRequest};
+use crate::domain::{Department, Entry, Validity};
+use crate::error::{AppError, AppResult, ErrorKind};
+use crate::search::{IndexStamp, Lexicon, SearchIndex, SearchResults};
+
+/// The opened service: database, index and configuration.
+pub struct App {
+    pub config: Config,
+    pub db: Db,
+    pub index: Arc<SearchIndex>,
+}
+
+/// How the index was brought up to date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndexSync {
+    UpToDate,
+    Updated(usize),
+    Rebuilt(usize),
+    /// Another process (a running server) holds the index; it syncs by itself.
+    Deferred,
+}
+
+/// What an import did.
+#[derive(Debug)]
+pub struct ImportReport {
+    pub files: Vec<PathBuf>,
+    pub write: EntryWrite,
+    pub index: IndexSync,
+}
+
+impl App {
+    /// Connects to (and if needed creates and migrates) the database, loads the dictionaries
+    /// and opens the index. Does not fill the index: call [`App::sync_index`].
+    pub async fn open(config: Config) -> AppResult<App> {
+        let db = Db::connect(&config.database_url).await?;
+        let dict_dir = config.dict_dir();
+        let index_dir = config.index_dir.join("knowledge");
+        let index = tokio::task::spawn_blocking(move || -> AppResult<SearchIndex> {
+            let lexicon = Arc::new(Lexicon::load(&dict_dir)?);
+            SearchIndex::open(&index_dir, lexicon)
+        })
+        .await??;
+        Ok(App {
+            config,
+            db,
+            index: Arc::new(index),
+        })
+    }
+
+    /// Makes the index reflect the database: a full rebuild when it is empty, was built from
+    /// another database state that cannot be caught up, or a reindex was requested; otherwise
+    /// only the entries changed since the last sync.
+    pub async fn sync_index(&self, force_rebuild: bool) -> AppResult<IndexSync> {
+        let fingerprint = self.db.knowledge_fingerprint().await?;
+        let generation = self.db.meta(REINDEX_GENERATION).await?.unwrap_or_default();
+        let stamp = self.index.stamp();
+        let new_stamp = IndexStamp {
+            knowledge: fingerprint.as_text(),
+            high_water: fingerprint.last_update.clone(),
+            entries: fingerprint.entries,
+            generation: generation.clone(),
+            ..IndexStamp::default()
+        };
+        let incremental_from = match &stamp {
+            Some(s) if !force_rebuild && s.generation == generation => {
+                if s.knowledge == new_stamp.knowledge {
+                    return Ok(IndexSync::UpToDate);
+                }
+                (fingerprint.last_update >= s.high_water && fingerprint.entries >= s.entries)
+                    .then(|| s.high_water.clone())
+            }
+            _ => None,
+        };
+        let index = self.index.clone();
+        let result = match incremental_from {
+            Some(since) => {
+                let changed = self.db.entries_changed_since(&since).await?;
+                let count = changed.len();
+                tokio::task::spawn_blocking(move || index.upsert(&changed, new_stamp))
+                    .await?
+                    .map(|()| IndexSync::Updated(count))
+            }
+            None => {
+                let entries = self.db.published_entries().await?;
+                let count = entries.len();
+                tokio::task::spawn_blocking(move || index.replace_all(&entries, new_stamp))
+                    .await?
+                    .map(|()| IndexSync::Rebuilt(count))
+            }
+        };
+        match result {
+            Err(err) if err.code == "index_locked" => Ok(IndexSync::Deferred),
+            other => other,
+        }
+    }
+
+    /// Asks for a full rebuild. When a running server holds the index, the request is left in
+    /// the database and the server rebuilds at its next sync.
+    pub async fn reindex(&self) -> AppResult<IndexSync> {
+        match self.sync_index(true).await? {
+            IndexSync::Deferred => {
+                self.db.set_meta(REINDEX_GENERATION, &now_timestamp()).await?;
+                Ok(IndexSync::Deferred)
+            }
+            done => Ok(done),
+        }
+    }
+
+    /// Validates every file and writes them only when all are clean.
+    pub async fn import(&self, paths: &[PathBuf]) -> AppResult<ImportReport> {
+        let files = collect_import_files(paths)?;
+        let mut sources = Vec::with_capacity(files.len());
+        for (path, kind) in &files {
+            let text = std::fs::read_to_string(path).map_err(|err| {
+                AppError::bad_request("import_invalid", format!("{}: 无法读取：{err}", path.display()))
+            })?;
+            sources.push(SourceFile {
+                name: path.display().to_string(),
+                kind: *kind,
+                text,
+            });
+        }
+        let known = self.db.department_codes().await?;
+        let batch = validate(&sources, &known).map_err(import_error)?;
+        let write = self.db.apply_import(&batch, &now_timestamp()).await?;
+        let index = self.sync_index(false).await?;
+        Ok(ImportReport {
+            files: files.into_iter().map(|(p, _)| p).collect(),
+            write,
+            index,
+        })
+    }
+
+    /// On first start with an empty database, imports the sample knowledge base.
+    pub async fn import_knowledge_if_empty(&self) -> AppResult<Option<ImportReport>> {
+        if self.db.count_entries().await? > 0 {
+            return Ok(None);
+        }
+        let dir = &self.config.knowledge_dir;
+        let mut paths = Vec::new();
+        let departments = dir.join("departments.jsonl");
+        if departments.exists() {
+            paths.push(departments);
+        }
+        if dir.join("entries").exists() {
+            paths.push(dir.join("entries"));
+        }
+        if paths.is_empty() {
+            tracing::warn!(dir = %dir.display(), "no knowledge base found to import on first start");
+            return Ok(None);
+        }
+        self.import(&paths).await.map(Some)
+    }
+
+    /// Writes `departments.jsonl` and `entries.jsonl` (published entries) into `dir`.
+    pub async fn export(&self, dir: &Path) -> AppResult<(usize, usize)> {
+        let departments = self.db.departments().await?;
+        let entries = self.db.published_entries().await?;
+        std::fs::create_dir_all(dir)?;
+        let mut text = String::new();
+        for department in &departments {
+            text.push_str(&serde_json::to_string(department)?);
+            text.push('\n');
+        }
+        std::fs::write(dir.join("departments.jsonl"), &text)?;
+        text.clear();
+        for entry in &entries {
+            text.push_str(&serde_json::to_string(&entry.content)?);
+            text.push('\n');
+        }
+        std::fs::write(dir.join("entries.jsonl"), &text)?;
+        Ok((departments.len(), entries.len()))
+    }
+
+    /// Runs a search and records it in the search log.
+    pub async fn search(&self, request: SearchRequest) -> AppResult<SearchOutcome> {
+        let started = Instant::now();
+        let results = self.run_search(request.clone()).await?;
+        let took_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let search_id = uuid::Uuid::now_v7().to_string();
+        let outcome = outcome(search_id, results, took_ms);
+        let record = SearchRecord {
+            id: outcome.search_id.clone(),
+            query: request.q.clone(),
+            params: serde_json::json!({
+                "region": request.region,
+                "department": request.department,
+                "category": request.category,
+                "limit": request.limit,
+                "include_expired": request.include_expired,
+                "ranked_region": outcome.interpretation.region,
+            })
+            .to_string(),
+            returned_ids: outcome.hits.iter().map(|h| h.id.clone()).collect(),
+            no_answer: outcome.no_answer,
+            confidence: f64::from(outcome.confidence),
+            took_ms,
+            created_at: now_timestamp(),
+        };
+        self.db.record_search(&record).await?;
+        Ok(outcome)
+    }
+
+    /// A search without logging, for evaluation.
+    pub async fn run_search(&self, request: SearchRequest) -> AppResult<SearchResults> {
+        let index = self.index.clone();
+        tokio::task::spawn_blocking(move || index.search(&request, today())).await?
+    }
+
+    /// The plain-BM25 baseline, for evaluation.
+    pub async fn run_plain_search(&self, q: String, limit: usize) -> AppResult<Vec<String>> {
+        let index = self.index.clone();
+        tokio::task::spawn_blocking(move || index.search_plain(&q, limit, today())).await?
+    }
+
+    pub async fn entry(&self, id: &str) -> AppResult<Entry> {
+        self.db.entry(id).await?.ok_or_else(|| {
+            AppError::not_found("entry_not_found", format!("知识条目 {id} 不存在"))
+        })
+    }
+
+    pub async fn departments(&self) -> AppResult<Vec<Department>> {
+        self.db.departments().await
+    }
+
+    /// Releases the index writer and closes the database.
+    pub async fn close(&self) {
+        let index = self.index.clone();
+        let _ = tokio::task::spawn_blocking(move || index.close()).await;
+        self.db.close().await;
+    }
+}
+
+fn outcome(search_id: String, results: SearchResults, took_ms: f64) -> SearchOutcome {
+    let day = today();
+    let hits = results
+        .hits
+        .into_iter()
+        .map(|ranked| {
+            let validity = ranked.entry.content.validity_on(day);
+            let c = ranked.entry.content;
+            SearchHit {
+                id: c.id,
+                title: c.title,
+                score: ranked.score,
+                department: c.department,
+                category: c.category,
+                region: c.region,
+                snippet: ranked.snippet,
+                answer: c.answer,
+                process: c.process,
+                materials: c.materials,
+                valid_from: c.valid_from,
+                valid_to: c.valid_to,
+                validity,
+                expired: validity == Validity::Expired,
+                revision: ranked.entry.revision,
+            }
+        })
+        .collect();
+    SearchOutcome {
+        search_id,
+        no_answer: results.no_answer,
+        confidence: results.confidence,
+        took_ms,
+        interpretation: results.interpretation,
+        hits,
+    }
+}
+
+fn import_error(problems: Vec<ImportProblem>) -> AppError {
+    let count = problems.len();
+    AppError::bad_request(
+        "import_invalid",
+        format!("导入内容有 {count} 处错误，未写入任何数据"),
+    )
+    .with_details(problems.iter().map(ToString::to_string).collect())
+}
+
+/// Files to import, departments first. A directory contributes its `*.jsonl` files
+/// recursively (skipping `eval/`, which holds evaluation queries); a file whose name starts with
+/// `departments` holds departments, any other holds entries.
+fn collect_import_files(paths: &[PathBuf]) -> AppResult<Vec<(PathBuf, FileKind)>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &mut files)?;
+        } else if path.is_file() {
+            files.push(path.clone());
+        } else {
+            return Err(AppError::new(
+                ErrorKind::BadRequest,
+                "import_invalid",
+                format!("{}: 文件或目录不存在", path.display()),
+            ));
+        }
+    }
+    let mut seen = HashSet::new();
+    files.retain(|p| seen.insert(p.clone()));
+    let mut typed: Vec<(PathBuf, FileKind)> = files
+        .into_iter()
+        .map(|p| {
+            let is_departments = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("departments"));
+            let kind = if is_departments { FileKind::Departments } else { FileKind::Entries };
+            (p, kind)
+        })
+        .collect();
+    typed.sort_by_key(|(p, kind)| (*kind == FileKind::Entries, p.clone()));
+    Ok(typed)
+}
+
+fn walk(dir: &Path, into: &mut Vec<PathBuf>) -> AppResult<()> {
+    let mut children: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    children.sort();
+    for child in children {
+        if child.is_dir() {
+            if child.file_name().is_some_and(|n| n != "eval") {
+                walk(&child, into)?;
+            }
+        } else if child.extension().is_some_and(|e| e == "jsonl") {
+            into.push(child);
+        }
+    }
+    Ok(())
+}
+
+/// A prepared service: the app plus its background index sync.
+pub struct Service {
+    pub app: Arc<App>,
+    sync_task: tokio::task::JoinHandle<()>,
+}
+
+impl Service {
+    /// Stops the background sync, releases the index and closes the database.
+    pub async fn stop(self) {
+        self.sync_task.abort();
+        let _ = self.sync_task.await;
+        self.app.close().await;
+    }
+}
+
+/// Everything `serve` does before it listens: open, import the knowledge directory on first
+/// start, bring the index up to date and keep it so.
+pub async fn prepare_service(config: Config) -> AppResult<Service> {
+    let app = Arc::new(App::open(config).await?);
+    if let Some(report) = app.import_knowledge_if_empty().await? {
+        tracing::info!(
+            files = report.files.len(),
+            entries = report.write.created,
+            "imported the knowledge directory on first start"
+        );
+    }
+    match app.sync_index(false).await? {
+        IndexSync::Deferred => {
+            return Err(AppError::new(
+                ErrorKind::Conflict,
+                "index_locked",
+                format!(
+                    "索引目录 {} 正被另一个 hotline serve 使用：每个实例需要自己的 HOTLINE_INDEX_DIR",
+                    app.config.index_dir.display()
+                ),
+            ))
+        }
+        sync => tracing::info!(?sync, documents = app.index.doc_count(), "index ready"),
+    }
+    let sync_app = app.clone();
+    let sync_task = tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(sync_app.config.sync_interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            match sync_app.sync_index(false).await {
+                Ok(IndexSync::UpToDate) => {}
+                Ok(sync) => tracing::info!(?sync, "index synced with the database"),
+                Err(err) => tracing::warn!(code = err.code, message = %err.message, "index sync failed"),
+            }
+        }
+    });
+    Ok(Service { app, sync_task })
+}

@@ -1,0 +1,121 @@
+//! `hotline eval`: Recall@k, MRR@10 and the no-answer rates per query kind.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::app::App;
+use crate::config::Config;
+use crate::domain::eval::{evaluate, EvalQuery, EvalRun, KindMetrics};
+use crate::domain::search::SearchRequest;
+use crate::error::{AppError, AppResult};
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// Labelled queries, JSON Lines: {"qid","query","kind","relevant":[…],"region"?}
+    pub file: PathBuf,
+    /// Print the metrics as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Measure plain BM25 over jieba tokens (no query analysis, no districts, no confidence)
+    #[arg(long)]
+    pub baseline: bool,
+    /// Also list the queries whose relevant entry is not in the top 3, or whose no-answer flag is wrong
+    #[arg(long)]
+    pub failures: bool,
+}
+
+pub async fn run(config: Config, args: EvalArgs) -> AppResult<ExitCode> {
+    let app = App::open(config).await?;
+    let result = eval(&app, &args).await;
+    app.close().await;
+    let metrics = result?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&metrics)?);
+    } else {
+        print_table(&metrics);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs every query of the file and returns the metrics per kind.
+pub async fn eval(app: &App, args: &EvalArgs) -> AppResult<BTreeMap<String, KindMetrics>> {
+    app.sync_index(false).await?;
+    let queries = read_queries(&args.file)?;
+    let mut results = Vec::with_capacity(queries.len());
+    for query in queries {
+        let run = if args.baseline {
+            EvalRun {
+                ranked: app.run_plain_search(query.query.clone(), 10).await?,
+                no_answer: false,
+            }
+        } else {
+            let request = SearchRequest::new(&query.query, query.region.clone(), None, None, Some(10), false)?;
+            let found = app.run_search(request).await?;
+            EvalRun {
+                ranked: found.hits.iter().map(|h| h.entry.content.id.clone()).collect(),
+                no_answer: found.no_answer,
+            }
+        };
+        if args.failures {
+            print_failure(&query, &run);
+        }
+        results.push((query, run));
+    }
+    Ok(evaluate(&results))
+}
+
+fn print_failure(query: &EvalQuery, run: &EvalRun) {
+    let top3: Vec<&String> = run.ranked.iter().take(3).collect();
+    let answerable = !query.relevant.is_empty();
+    let missed = answerable
+        && if query.kind == "district" {
+            run.ranked.first() != query.relevant.first()
+        } else {
+            !top3.iter().any(|id| query.relevant.contains(id))
+        };
+    let wrong_flag = run.no_answer == answerable;
+    if missed || wrong_flag {
+        eprintln!(
+            "{} [{}] {}  期望 {:?}  得到 {:?}  no_answer={}",
+            query.qid, query.kind, query.query, query.relevant, top3, run.no_answer
+        );
+    }
+}
+
+fn read_queries(path: &PathBuf) -> AppResult<Vec<EvalQuery>> {
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        AppError::bad_request("eval_invalid", format!("{}: 无法读取：{err}", path.display()))
+    })?;
+    let mut queries = Vec::new();
+    let mut problems = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<EvalQuery>(line) {
+            Ok(query) => queries.push(query),
+            Err(err) => problems.push(format!("{}:{}: {err}", path.display(), i + 1)),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(AppError::bad_request("eval_invalid", "评测文件有无法解析的行").with_details(problems));
+    }
+    Ok(queries)
+}
+
+fn print_table(metrics: &BTreeMap<String, KindMetrics>) {
+    println!(
+        "{:<14}{:>6}{:>8}{:>8}{:>8}{:>8}{:>9}{:>11}",
+        "kind", "n", "R@1", "R@3", "R@5", "R@10", "MRR@10", "no_answer"
+    );
+    for (kind, m) in metrics {
+        println!(
+            "{:<14}{:>6}{:>8.3}{:>8.3}{:>8.3}{:>8.3}{:>9.3}{:>11.3}",
+            kind, m.queries, m.recall_at_1, m.recall_at_3, m.recall_at_5, m.recall_at_10, m.mrr_at_10, m.no_answer_rate
+        );
+    }
+    println!("no_answer: share flagged for `unanswerable` (higher is better), share wrongly flagged for the others (lower is better)");
+}

@@ -1,0 +1,107 @@
+//! The `hotline` command line (clap): global configuration flags and one file per subcommand.
+
+mod eval;
+mod knowledge;
+mod search;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::error::AppError;
+
+#[derive(Parser, Debug)]
+#[command(name = "hotline", version, about = "12345 政务服务便民热线知识库与工单后端")]
+struct Cli {
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB
+    #[arg(long, global = true, env = "HOTLINE_DATABASE_URL", default_value = "sqlite://data/hotline.db")]
+    database_url: String,
+    /// Directory of the search index (derived data, rebuilt when missing or stale)
+    #[arg(long, global = true, env = "HOTLINE_INDEX_DIR", default_value = "indexes")]
+    index_dir: PathBuf,
+    /// Directory of the knowledge base and its dictionaries (dict/)
+    #[arg(long, global = true, env = "HOTLINE_KNOWLEDGE_DIR", default_value = "knowledge")]
+    knowledge_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Start the HTTP service (imports the knowledge directory on first start)
+    Serve(serve::ServeArgs),
+    /// Import departments and entries from JSON Lines files or directories
+    Import(knowledge::ImportArgs),
+    /// Export departments.jsonl and entries.jsonl
+    Export(knowledge::ExportArgs),
+    /// Rebuild the search index from the database
+    Reindex,
+    /// Search the knowledge base as an agent would
+    Search(search::SearchArgs),
+    /// Measure search quality on labelled queries
+    Eval(eval::EvalArgs),
+}
+
+/// Parses the command line, runs the command and maps failures to a non-zero exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let is_serve = matches!(cli.command, Command::Serve(_));
+    init_tracing(if is_serve { "info" } else { "warn" });
+    let mut config = Config {
+        database_url: cli.database_url,
+        index_dir: cli.index_dir,
+        knowledge_dir: cli.knowledge_dir,
+        ..Config::default()
+    };
+    if let Command::Serve(args) = &cli.command {
+        config.bind = args.bind.clone();
+        config.sync_interval = Duration::from_secs(args.sync_interval_secs.max(1));
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("错误：无法启动运行时：{err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(_) => serve::run(config).await,
+            Command::Import(args) => knowledge::import(config, args).await,
+            Command::Export(args) => knowledge::export(config, args).await,
+            Command::Reindex => knowledge::reindex(config).await,
+            Command::Search(args) => search::run(config, args).await,
+            Command::Eval(args) => eval::run(config, args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            report(&err);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn report(err: &AppError) {
+    eprintln!("错误[{}]：{}", err.code, err.message);
+    for detail in &err.details {
+        eprintln!("{detail}");
+    }
+}
+
+fn init_tracing(default_level: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let json = std::env::var("HOTLINE_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}

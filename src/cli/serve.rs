@@ -1,0 +1,56 @@
+//! `hotline serve`: start the HTTP service.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::app::prepare_service;
+use crate::config::Config;
+use crate::error::{AppError, AppResult};
+use crate::http;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on
+    #[arg(long, env = "HOTLINE_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Seconds between checks for knowledge changed outside this process
+    #[arg(long, env = "HOTLINE_SYNC_INTERVAL_SECS", default_value_t = 5)]
+    pub sync_interval_secs: u64,
+}
+
+pub async fn run(config: Config) -> AppResult<ExitCode> {
+    let listener = tokio::net::TcpListener::bind(&config.bind).await.map_err(|err| {
+        AppError::bad_request("bind_failed", format!("无法监听 {}：{err}", config.bind))
+    })?;
+    let service = prepare_service(config).await?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, documents = service.app.index.doc_count(), "hotline is serving");
+    eprintln!("hotline 已启动：http://{address}  （Ctrl-C 停止）");
+    http::serve(listener, service.app.clone(), shutdown_signal()).await?;
+    tracing::info!("shutting down");
+    service.stop().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,66 @@
+//! Runtime configuration: one struct, filled from flags and `HOTLINE_*` environment variables.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where the service keeps its data and how it listens.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `sqlite://…` (default `sqlite://data/hotline.db`) or `postgres://…`.
+    pub database_url: String,
+    /// Directory of the derived search index.
+    pub index_dir: PathBuf,
+    /// Directory of the knowledge base and its dictionaries.
+    pub knowledge_dir: PathBuf,
+    /// Address `serve` listens on.
+    pub bind: String,
+    /// How often `serve` checks the database for changes made elsewhere (CLI imports, other replicas).
+    pub sync_interval: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "sqlite://data/hotline.db".into(),
+            index_dir: PathBuf::from("indexes"),
+            knowledge_dir: PathBuf::from("knowledge"),
+            bind: "127.0.0.1:8080".into(),
+            sync_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Config {
+    /// The dictionaries directory inside the knowledge directory.
+    pub fn dict_dir(&self) -> PathBuf {
+        self.knowledge_dir.join("dict")
+    }
+
+    /// The database URL with credentials hidden, for logs.
+    pub fn redacted_database_url(&self) -> String {
+        redact_url(&self.database_url)
+    }
+}
+
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}://***{}", &url[..scheme_end], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_hidden_in_logged_urls() {
+        assert_eq!(
+            redact_url("postgres://user:secret@db:5432/hotline"),
+            "postgres://***@db:5432/hotline"
+        );
+        assert_eq!(redact_url("sqlite://data/hotline.db"), "sqlite://data/hotline.db");
+    }
+}

@@ -1,0 +1,458 @@
+//! The on-disk index: one writer (taken when first needed, so read-only commands can share the
+//! directory with a running server), one reader reloaded after each commit, and the search.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
+use tantivy::schema::Value;
+use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, TantivyError, Term};
+use time::Date;
+
+use super::analysis::{Concept, QueryAnalyzer};
+use super::lexicon::Lexicon;
+use super::query::{plain_query, scoring_query, with_filters, Filters};
+use super::rank::{coverage, region_factor, EntryWords, NO_ANSWER_BELOW};
+use super::schema::{self, Fields, SCHEMA_VERSION};
+use super::tokenizer::{self, is_wordlike, normalize, WordTokenizer};
+use super::vocab::{PhoneticVocab, RegionSet};
+use crate::domain::date::parse_date;
+use crate::domain::search::{QueryInterpretation, SearchRequest};
+use crate::domain::{Entry, EntryStatus};
+use crate::error::{AppError, AppResult, ErrorKind};
+
+/// Candidates taken from tantivy before the district and confidence stage.
+const CANDIDATES: usize = 60;
+const WRITER_MEMORY: usize = 50_000_000;
+const SNIPPET_CHARS: usize = 120;
+
+/// What an index was built from; stored as the commit payload.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexStamp {
+    pub schema_version: u32,
+    /// Digest of the dictionaries the analyzers were built with.
+    pub dictionaries: String,
+    /// Fingerprint of the knowledge tables the documents came from.
+    pub knowledge: String,
+    /// Newest `updated_at` included: incremental syncs start here.
+    pub high_water: String,
+    /// Number of entries in the database at that point.
+    pub entries: i64,
+    /// The reindex generation this build answers.
+    pub generation: String,
+}
+
+/// What query analysis and ranking need to know about the current index contents.
+#[derive(Default)]
+struct Snapshot {
+    vocab: PhoneticVocab,
+    regions: RegionSet,
+    stamp: Option<IndexStamp>,
+}
+
+/// One ranked entry with its score and snippet.
+#[derive(Clone, Debug)]
+pub struct RankedEntry {
+    pub entry: Entry,
+    pub score: f32,
+    pub snippet: String,
+}
+
+/// The outcome of one search, before it is logged and turned into a response.
+#[derive(Clone, Debug, Default)]
+pub struct SearchResults {
+    pub hits: Vec<RankedEntry>,
+    pub confidence: f32,
+    pub no_answer: bool,
+    pub interpretation: QueryInterpretation,
+}
+
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<Option<IndexWriter>>,
+    fields: Fields,
+    lexicon: Arc<Lexicon>,
+    snapshot: RwLock<Arc<Snapshot>>,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, or creates an empty one when it is missing, unreadable, or
+    /// was built with another schema or other dictionaries. The caller then compares
+    /// [`SearchIndex::stamp`] with the database and fills or refreshes it.
+    pub fn open(dir: &Path, lexicon: Arc<Lexicon>) -> AppResult<SearchIndex> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, fields) = schema::build();
+        let index = match Index::open_in_dir(dir) {
+            Ok(index) if stamp_of(&index).is_some_and(|s| {
+                s.schema_version == SCHEMA_VERSION && s.dictionaries == lexicon.digest
+            }) && index.schema() == schema => index,
+            Ok(_) => {
+                tracing::info!(dir = %dir.display(), "index built with another schema or dictionaries, rebuilding");
+                recreate(dir, schema)?
+            }
+            Err(err) => {
+                tracing::info!(dir = %dir.display(), error = %err, "index missing or unreadable, creating");
+                recreate(dir, schema)?
+            }
+        };
+        tokenizer::register(&index, &lexicon.jieba);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(index_error)?;
+        let search_index = SearchIndex {
+            index,
+            reader,
+            writer: Mutex::new(None),
+            fields,
+            lexicon,
+            snapshot: RwLock::new(Arc::new(Snapshot::default())),
+        };
+        search_index.refresh_snapshot()?;
+        Ok(search_index)
+    }
+
+    /// What the current index was built from, if it was ever filled.
+    pub fn stamp(&self) -> Option<IndexStamp> {
+        self.current().stamp.clone()
+    }
+
+    pub fn lexicon(&self) -> &Arc<Lexicon> {
+        &self.lexicon
+    }
+
+    /// Number of searchable documents.
+    pub fn doc_count(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Districts known from the indexed entries.
+    pub fn districts(&self) -> Vec<String> {
+        self.current().regions.districts().into_iter().map(str::to_string).collect()
+    }
+
+    fn current(&self) -> Arc<Snapshot> {
+        match self.snapshot.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Replaces every document with the published entries given.
+    pub fn replace_all(&self, entries: &[Entry], mut stamp: IndexStamp) -> AppResult<()> {
+        self.write(|writer, fields| {
+            writer.delete_all_documents()?;
+            for entry in entries.iter().filter(|e| e.status == EntryStatus::Published) {
+                writer.add_document(document(fields, entry)?)?;
+            }
+            Ok(())
+        }, &mut stamp)
+    }
+
+    /// Brings the given entries up to date: published ones are (re)added, others removed.
+    pub fn upsert(&self, entries: &[Entry], mut stamp: IndexStamp) -> AppResult<()> {
+        self.write(|writer, fields| {
+            for entry in entries {
+                writer.delete_term(Term::from_field_text(fields.id, &entry.content.id));
+                if entry.status == EntryStatus::Published {
+                    writer.add_document(document(fields, entry)?)?;
+                }
+            }
+            Ok(())
+        }, &mut stamp)
+    }
+
+    fn write(
+        &self,
+        change: impl FnOnce(&mut IndexWriter, &Fields) -> tantivy::Result<()>,
+        stamp: &mut IndexStamp,
+    ) -> AppResult<()> {
+        let mut guard = self.writer.lock().map_err(|_| AppError::internal("索引写入器状态异常"))?;
+        if guard.is_none() {
+            let writer = self
+                .index
+                .writer_with_num_threads(1, WRITER_MEMORY)
+                .map_err(|err| match err {
+                    TantivyError::LockFailure(..) => AppError::new(
+                        ErrorKind::Conflict,
+                        "index_locked",
+                        "索引正被另一个进程使用（通常是正在运行的 hotline serve），它会自动同步数据库的变更",
+                    ),
+                    other => index_error(other),
+                })?;
+            *guard = Some(writer);
+        }
+        let Some(writer) = guard.as_mut() else {
+            return Err(AppError::internal("索引写入器不可用"));
+        };
+        stamp.schema_version = SCHEMA_VERSION;
+        stamp.dictionaries = self.lexicon.digest.clone();
+        let result = change(writer, &self.fields).and_then(|()| {
+            let mut prepared = writer.prepare_commit()?;
+            prepared.set_payload(&serde_json::to_string(stamp).unwrap_or_default());
+            prepared.commit()
+        });
+        if let Err(err) = result {
+            // Drop what was half added so the next write starts from the last commit.
+            let _ = writer.rollback();
+            return Err(index_error(err));
+        }
+        self.reader.reload().map_err(index_error)?;
+        drop(guard);
+        self.refresh_snapshot()
+    }
+
+    /// Commits anything pending and releases the writer (and its directory lock).
+    pub fn close(&self) {
+        if let Ok(mut guard) = self.writer.lock() {
+            if let Some(writer) = guard.take() {
+                if let Err(err) = writer.wait_merging_threads() {
+                    tracing::warn!(error = %err, "index merge did not finish cleanly");
+                }
+            }
+        }
+    }
+
+    fn refresh_snapshot(&self) -> AppResult<()> {
+        let searcher = self.reader.searcher();
+        let mut words: Vec<String> = Vec::new();
+        let mut regions: Vec<String> = Vec::new();
+        for segment in searcher.segment_readers() {
+            for field in [self.fields.title, self.fields.questions, self.fields.keywords] {
+                collect_terms(&segment.inverted_index(field).map_err(index_error)?, &mut words)?;
+            }
+            collect_terms(&segment.inverted_index(self.fields.region).map_err(index_error)?, &mut regions)?;
+        }
+        let vocab = PhoneticVocab::new(
+            words.iter().map(String::as_str).chain(self.lexicon.synonym_terms()),
+        );
+        let snapshot = Snapshot {
+            vocab,
+            regions: RegionSet::new(regions.iter().map(String::as_str)),
+            stamp: stamp_of(&self.index),
+        };
+        match self.snapshot.write() {
+            Ok(mut guard) => *guard = Arc::new(snapshot),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(snapshot),
+        }
+        Ok(())
+    }
+
+    /// The full search: analysis, weighted retrieval, district ranking and confidence.
+    pub fn search(&self, request: &SearchRequest, today: Date) -> AppResult<SearchResults> {
+        let snapshot = self.current();
+        let analyzer = QueryAnalyzer {
+            lexicon: &self.lexicon,
+            vocab: &snapshot.vocab,
+            regions: &snapshot.regions,
+        };
+        let analyzed = analyzer.analyze(&request.q, request.region.as_deref());
+        let Some(scoring) = scoring_query(&self.fields, &analyzed) else {
+            return Ok(SearchResults {
+                no_answer: true,
+                interpretation: analyzed.interpretation,
+                ..SearchResults::default()
+            });
+        };
+        let filters = Filters {
+            department: request.department.clone(),
+            category: request.category.clone(),
+            valid_on: (!request.include_expired).then(|| day_number(today)),
+        };
+        let query = with_filters(&self.fields, scoring, &filters);
+        let searcher = self.reader.searcher();
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(CANDIDATES.max(request.limit)).order_by_score())
+            .map_err(index_error)?;
+        let mut ranked: Vec<(f32, Entry)> = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let entry = self.stored_entry(&searcher, address)?;
+            let factor = region_factor(&entry.content.region, analyzed.region.as_deref());
+            ranked.push((score * factor, entry));
+        }
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.content.id.cmp(&b.1.content.id)));
+        ranked.truncate(request.limit);
+
+        let confidence = ranked.first().map_or(0.0, |(_, top)| {
+            coverage(&analyzed.concepts, &self.entry_words(top), &|c| specificity(&searcher, &self.fields, c))
+        });
+        let snippets = self.snippet_generator(&analyzed.concepts);
+        let hits = ranked
+            .into_iter()
+            .map(|(score, entry)| {
+                let snippet = snippets.snippet(&entry.content.answer);
+                let snippet = if snippet.is_empty() {
+                    entry.content.answer.chars().take(SNIPPET_CHARS).collect()
+                } else {
+                    snippet.to_html()
+                };
+                RankedEntry { entry, score, snippet }
+            })
+            .collect();
+        Ok(SearchResults {
+            hits,
+            confidence,
+            no_answer: confidence < NO_ANSWER_BELOW,
+            interpretation: analyzed.interpretation,
+        })
+    }
+
+    /// Plain BM25 over the query's jieba tokens in one all-text field, with no analysis: the
+    /// baseline `hotline eval --baseline` measures. Returns entry ids, best first.
+    pub fn search_plain(&self, q: &str, limit: usize, today: Date) -> AppResult<Vec<String>> {
+        let mut tokens = Vec::new();
+        let mut analyzer = TextAnalyzer::from(WordTokenizer::new(self.lexicon.jieba.clone()));
+        let mut stream = analyzer.token_stream(q);
+        while let Some(token) = tantivy::tokenizer::TokenStream::next(&mut stream) {
+            tokens.push(token.text.clone());
+        }
+        let Some(scoring) = plain_query(&self.fields, &tokens) else {
+            return Ok(Vec::new());
+        };
+        let filters = Filters {
+            valid_on: Some(day_number(today)),
+            ..Filters::default()
+        };
+        let query = with_filters(&self.fields, scoring, &filters);
+        let searcher = self.reader.searcher();
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(limit).order_by_score())
+            .map_err(index_error)?;
+        top.into_iter()
+            .map(|(_, address)| Ok(self.stored_entry(&searcher, address)?.content.id))
+            .collect()
+    }
+
+    fn stored_entry(&self, searcher: &Searcher, address: tantivy::DocAddress) -> AppResult<Entry> {
+        let doc: TantivyDocument = searcher.doc(address).map_err(index_error)?;
+        let payload = doc
+            .get_first(self.fields.payload)
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| AppError::internal("索引文档缺少条目内容，请执行 hotline reindex"))?;
+        Ok(serde_json::from_str(payload)?)
+    }
+
+    fn entry_words(&self, entry: &Entry) -> EntryWords {
+        let c = &entry.content;
+        let mut words = EntryWords::default();
+        let head = std::iter::once(&c.title).chain(&c.questions).chain(&c.keywords);
+        for text in head {
+            self.add_words(text, &mut words.head);
+        }
+        let body = std::iter::once(&c.answer).chain(&c.process).chain(&c.materials);
+        for text in body {
+            self.add_words(text, &mut words.body);
+        }
+        words
+    }
+
+    fn add_words(&self, text: &str, into: &mut std::collections::HashSet<String>) {
+        let text = normalize(text);
+        for token in self.lexicon.jieba.cut_for_search(&text, true) {
+            if is_wordlike(token.word) {
+                into.insert(token.word.to_string());
+            }
+        }
+    }
+
+    fn snippet_generator(&self, concepts: &[Concept]) -> SnippetGenerator {
+        let mut terms: BTreeMap<String, f32> = BTreeMap::new();
+        for concept in concepts {
+            for (term, weight) in &concept.terms {
+                if term.chars().count() > 1 || concept.terms.len() == 1 {
+                    terms.insert(term.clone(), *weight);
+                }
+            }
+        }
+        let analyzer = TextAnalyzer::from(WordTokenizer::new(self.lexicon.jieba.clone()));
+        SnippetGenerator::new(terms, analyzer, self.fields.answer, SNIPPET_CHARS)
+    }
+}
+
+/// How specific a concept is: the BM25 IDF of its most common form in the whole index. A word
+/// the knowledge base never uses is maximally specific, which is what makes questions about
+/// things the knowledge base does not cover stand out.
+fn specificity(searcher: &Searcher, fields: &Fields, concept: &Concept) -> f32 {
+    let n = searcher.num_docs() as f32;
+    let df = concept
+        .terms
+        .iter()
+        .filter(|(_, weight)| *weight >= 0.8)
+        .filter_map(|(term, _)| searcher.doc_freq(&Term::from_field_text(fields.all, term)).ok())
+        .max()
+        .unwrap_or(0) as f32;
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln().max(0.05)
+}
+
+fn collect_terms(inverted: &std::sync::Arc<tantivy::InvertedIndexReader>, into: &mut Vec<String>) -> AppResult<()> {
+    let mut stream = inverted.terms().stream()?;
+    while stream.advance() {
+        if let Ok(text) = std::str::from_utf8(stream.key()) {
+            into.push(text.to_string());
+        }
+    }
+    Ok(())
+}
+
+fn document(fields: &Fields, entry: &Entry) -> tantivy::Result<TantivyDocument> {
+    let c = &entry.content;
+    let mut doc = TantivyDocument::default();
+    doc.add_text(fields.id, &c.id);
+    doc.add_text(fields.title, &c.title);
+    for (field, values) in [
+        (fields.questions, &c.questions),
+        (fields.keywords, &c.keywords),
+        (fields.process, &c.process),
+        (fields.materials, &c.materials),
+    ] {
+        for value in values {
+            doc.add_text(field, value);
+        }
+    }
+    doc.add_text(fields.answer, &c.answer);
+    let head = std::iter::once(&c.title).chain(&c.questions).chain(&c.keywords);
+    for text in head {
+        doc.add_text(fields.all, text);
+        doc.add_text(fields.head_bigrams, text);
+        doc.add_text(fields.head_pinyin, text);
+    }
+    for text in std::iter::once(&c.answer).chain(&c.process).chain(&c.materials) {
+        doc.add_text(fields.all, text);
+    }
+    doc.add_text(fields.department, &c.department);
+    doc.add_text(fields.category, &c.category);
+    doc.add_text(fields.region, &c.region);
+    let day = |d: &Option<String>| d.as_deref().and_then(parse_date).map(day_number);
+    doc.add_i64(fields.valid_from, day(&c.valid_from).unwrap_or(i64::MIN));
+    doc.add_i64(fields.valid_to, day(&c.valid_to).unwrap_or(i64::MAX));
+    let payload = serde_json::to_string(entry).map_err(|e| TantivyError::InternalError(e.to_string()))?;
+    doc.add_text(fields.payload, payload);
+    Ok(doc)
+}
+
+fn day_number(date: Date) -> i64 {
+    i64::from(date.to_julian_day())
+}
+
+fn stamp_of(index: &Index) -> Option<IndexStamp> {
+    let payload = index.load_metas().ok()?.payload?;
+    serde_json::from_str(&payload).ok()
+}
+
+fn recreate(dir: &Path, schema: tantivy::schema::Schema) -> AppResult<Index> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    std::fs::create_dir_all(dir)?;
+    Index::create_in_dir(dir, schema).map_err(index_error)
+}
+
+fn index_error(err: TantivyError) -> AppError {
+    AppError::new(ErrorKind::Unavailable, "index_error", format!("搜索索引出错：{err}"))
+}

@@ -1,0 +1,16 @@
+//! Knowledge search: the only module that knows tantivy and jieba. The index is derived from
+//! the database and stamped with what it was built from, so a stale one is noticed and rebuilt.
+
+mod analysis;
+mod index;
+mod lexicon;
+mod phonetic;
+mod query;
+mod rank;
+mod schema;
+mod tokenizer;
+mod vocab;
+
+pub use index::{IndexStamp, RankedEntry, SearchIndex, SearchResults};
+pub use lexicon::Lexicon;
+pub use rank::NO_ANSWER_BELOW;

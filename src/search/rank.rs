@@ -1,0 +1,140 @@
+//! Second-stage ranking of the candidates tantivy returns: the caller's district, and the
+//! confidence that the first hit answers the question (behind `no_answer`).
+
+use std::collections::HashSet;
+
+use super::analysis::Concept;
+use crate::domain::entry::CITY_WIDE;
+
+/// Below this confidence a search reports `no_answer: true`.
+pub const NO_ANSWER_BELOW: f32 = 0.5;
+/// How much a match in the body (answer, steps, materials) counts against one in the head
+/// (title, alternative questions, keywords) when judging coverage.
+const BODY_MATCH: f32 = 0.6;
+
+/// Multiplier for an entry's score given the caller's district. The caller's own district wins
+/// over city-wide entries, which win over other districts' versions; with no district known,
+/// city-wide entries are preferred.
+pub fn region_factor(entry_region: &str, caller_region: Option<&str>) -> f32 {
+    let city_wide = entry_region == CITY_WIDE;
+    match caller_region {
+        Some(region) if region == entry_region => if city_wide { 1.0 } else { 1.35 },
+        Some(_) if city_wide => 1.0,
+        Some(_) => 0.6,
+        None if city_wide => 1.0,
+        None => 0.88,
+    }
+}
+
+/// The words of one entry, split into head and body.
+#[derive(Debug, Default)]
+pub struct EntryWords {
+    pub head: HashSet<String>,
+    pub body: HashSet<String>,
+}
+
+impl EntryWords {
+    /// How well `term` is matched: 1 in the head, less in the body, 0 when absent.
+    fn strength(&self, term: &str) -> f32 {
+        if self.head.contains(term) {
+            1.0
+        } else if self.body.contains(term) {
+            BODY_MATCH
+        } else {
+            0.0
+        }
+    }
+}
+
+/// The share of what the caller asked about that the entry covers, weighted by how specific
+/// each concept is (`specificity`, an IDF) and how much it matters. Corrections of misheard
+/// words stand in for the words they replace. Returns 0 to 1.
+pub fn coverage(concepts: &[Concept], words: &EntryWords, specificity: &dyn Fn(&Concept) -> f32) -> f32 {
+    let matched = |c: &Concept| {
+        c.terms
+            .iter()
+            .map(|(term, weight)| words.strength(term) * weight.min(1.0).max(0.7))
+            .fold(0.0f32, f32::max)
+    };
+    let mut strengths: Vec<f32> = concepts.iter().map(matched).collect();
+    for (i, concept) in concepts.iter().enumerate() {
+        for &replaced in &concept.replaces {
+            if let Some(s) = strengths.get_mut(replaced) {
+                *s = s.max(matched(&concepts[i]));
+            }
+        }
+    }
+    let mut total = 0.0;
+    let mut covered = 0.0;
+    for (concept, strength) in concepts.iter().zip(strengths) {
+        if !concept.replaces.is_empty() {
+            continue;
+        }
+        let base = if concept.text.chars().count() == 1 { 0.4 } else { 1.0 };
+        let weight = base * specificity(concept);
+        total += weight;
+        covered += weight * strength;
+    }
+    if total <= 0.0 {
+        0.0
+    } else {
+        (covered / total).clamp(0.0, 1.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn concept(text: &str, terms: &[&str]) -> Concept {
+        Concept {
+            text: text.into(),
+            terms: terms.iter().map(|t| (t.to_string(), 1.0)).collect(),
+            importance: 1.0,
+            replaces: vec![],
+        }
+    }
+
+    fn words(head: &[&str], body: &[&str]) -> EntryWords {
+        EntryWords {
+            head: head.iter().map(|s| s.to_string()).collect(),
+            body: body.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_callers_district_beats_city_wide_which_beats_other_districts() {
+        let own = region_factor("东湖区", Some("东湖区"));
+        let city = region_factor("市级", Some("东湖区"));
+        let other = region_factor("西山区", Some("东湖区"));
+        assert!(own > city && city > other);
+        assert!(region_factor("市级", None) > region_factor("西山区", None));
+    }
+
+    #[test]
+    fn coverage_counts_head_matches_fully_and_body_matches_partly() {
+        let concepts = vec![concept("公积金", &["公积金"]), concept("租房", &["租房"])];
+        let flat = |_: &Concept| 1.0;
+        assert_eq!(coverage(&concepts, &words(&["公积金", "租房"], &[]), &flat), 1.0);
+        let partial = coverage(&concepts, &words(&["公积金"], &["租房"]), &flat);
+        assert!((partial - 0.8).abs() < 1e-6);
+        assert_eq!(coverage(&concepts, &words(&[], &[]), &flat), 0.0);
+    }
+
+    #[test]
+    fn unknown_specific_words_pull_coverage_down() {
+        let concepts = vec![concept("图书馆", &["图书馆"]), concept("开门", &["开门"])];
+        let idf = |c: &Concept| if c.text == "图书馆" { 5.0 } else { 1.0 };
+        let value = coverage(&concepts, &words(&["开门"], &[]), &idf);
+        assert!(value < 0.2, "{value}");
+    }
+
+    #[test]
+    fn a_correction_stands_in_for_the_misheard_words() {
+        let mut correction = concept("公积金", &["公积金"]);
+        correction.replaces = vec![0, 1];
+        let concepts = vec![concept("公", &["公"]), concept("基金", &["基金"]), correction];
+        let value = coverage(&concepts, &words(&["公积金"], &[]), &|_| 1.0);
+        assert_eq!(value, 1.0);
+    }
+}
