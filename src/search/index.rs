@@ -456,3 +456,43 @@ fn recreate(dir: &Path, schema: tantivy::schema::Schema) -> AppResult<Index> {
 fn index_error(err: TantivyError) -> AppError {
     AppError::new(ErrorKind::Unavailable, "index_error", format!("搜索索引出错：{err}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::entry::tests::entry;
+    use crate::search::lexicon::tests::lexicon;
+
+    fn published(content: crate::domain::EntryContent) -> Entry {
+        Entry {
+            content,
+            status: EntryStatus::Published,
+            revision: 1,
+            created_at: "2026-01-01T00:00:00.000Z".into(),
+            updated_at: "2026-01-01T00:00:00.000Z".into(),
+        }
+    }
+
+    fn request(q: &str) -> SearchRequest {
+        SearchRequest::new(q, None, None, None, Some(5), false).unwrap()
+    }
+
+    #[test]
+    fn indexed_entries_are_found_and_stamped() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::open(dir.path(), Arc::new(lexicon())).unwrap();
+        let entries = vec![
+            published(entry("GJJ-1", "租房如何提取住房公积金？")),
+            published(entry("GJJ-2", "购房如何提取住房公积金？")),
+        ];
+        let stamp = IndexStamp { knowledge: "k".into(), ..IndexStamp::default() };
+        index.replace_all(&entries, stamp).unwrap();
+        assert_eq!(index.doc_count(), 2);
+        assert_eq!(index.stamp().unwrap().knowledge, "k");
+        let today = crate::domain::date::today();
+        let found = index.search(&request("公积金 租房"), today).unwrap();
+        assert_eq!(found.hits[0].entry.content.id, "GJJ-1");
+        let plain = index.search_plain("租房 公积金", 5, today).unwrap();
+        assert_eq!(plain[0], "GJJ-1");
+    }
+}

@@ -1,0 +1,2 @@
+//! Search latency benchmark (placeholder replaced by the benchmark work).
+fn main() {}

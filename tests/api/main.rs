@@ -1,0 +1,1 @@
+//! Integration tests through HTTP and the CLI: one test binary, an app per test.
