@@ -25,6 +25,9 @@ pub struct EvalArgs {
     /// Also list the queries whose relevant entry is not in the top 3, or whose no-answer flag is wrong
     #[arg(long)]
     pub failures: bool,
+    /// Write one JSON line per query (rank, confidence, uncovered words) to this file
+    #[arg(long)]
+    pub details: Option<PathBuf>,
 }
 
 pub async fn run(config: Config, args: EvalArgs) -> AppResult<ExitCode> {
@@ -45,15 +48,26 @@ pub async fn eval(app: &App, args: &EvalArgs) -> AppResult<BTreeMap<String, Kind
     app.sync_index(false).await?;
     let queries = read_queries(&args.file)?;
     let mut results = Vec::with_capacity(queries.len());
+    let mut details = String::new();
     for query in queries {
         let run = if args.baseline {
-            EvalRun {
-                ranked: app.run_plain_search(query.query.clone(), 10).await?,
-                no_answer: false,
-            }
+            let ranked = app.run_plain_search(query.query.clone(), 10).await?;
+            let rank = ranked.iter().position(|id| query.relevant.contains(id)).map(|p| p + 1);
+            details.push_str(&serde_json::json!({"qid": query.qid, "kind": query.kind, "rank": rank}).to_string());
+            details.push('\n');
+            EvalRun { ranked, no_answer: false }
         } else {
             let request = SearchRequest::new(&query.query, query.region.clone(), None, None, Some(10), false)?;
             let found = app.run_search(request).await?;
+            let ranked: Vec<&str> = found.hits.iter().map(|h| h.entry.content.id.as_str()).collect();
+            let rank = ranked.iter().position(|id| query.relevant.iter().any(|r| r == id)).map(|p| p + 1);
+            details.push_str(&serde_json::json!({
+                "qid": query.qid, "kind": query.kind, "query": query.query, "rank": rank,
+                "confidence": found.confidence, "top": ranked.iter().take(3).collect::<Vec<_>>(),
+                "unmatched": found.interpretation.unmatched, "terms": found.interpretation.terms,
+                "corrections": found.interpretation.corrections, "dbg": found.interpretation.synonyms,
+            }).to_string());
+            details.push('\n');
             EvalRun {
                 ranked: found.hits.iter().map(|h| h.entry.content.id.clone()).collect(),
                 no_answer: found.no_answer,
@@ -63,6 +77,9 @@ pub async fn eval(app: &App, args: &EvalArgs) -> AppResult<BTreeMap<String, Kind
             print_failure(&query, &run);
         }
         results.push((query, run));
+    }
+    if let Some(path) = &args.details {
+        std::fs::write(path, details)?;
     }
     Ok(evaluate(&results))
 }

@@ -102,6 +102,9 @@ pub struct QueryInterpretation {
     pub corrections: Vec<String>,
     /// The district used for ranking, from the `region` parameter or named in the query.
     pub region: Option<String>,
+    /// The caller's words the first hit does not cover, most telling first: what a new
+    /// entry would have to answer when `no_answer` is true.
+    pub unmatched: Vec<String>,
 }
 
 /// Result of one search.

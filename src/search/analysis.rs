@@ -4,8 +4,6 @@
 
 use std::collections::HashSet;
 
-use jieba_rs::TokenizeMode;
-
 use super::lexicon::Lexicon;
 use super::phonetic::is_han;
 use super::tokenizer::{is_wordlike, normalize};
@@ -22,6 +20,9 @@ const SINGLE_CHAR_IMPORTANCE: f32 = 0.4;
 /// (公基金), lower when it is a real word that merely sounds like a known one (等级 → 登记).
 const CORRECTION_OF_NONWORD: f32 = 0.9;
 const CORRECTION_OF_WORD: f32 = 0.6;
+/// jieba dictionary frequencies of a very common and of a rare word, bounding `salience`.
+const GENERAL_FREQ_COMMON: f32 = 50_000.0;
+const GENERAL_FREQ_RARE: f32 = 50.0;
 /// Most concepts kept from one query; whole transcripts keep their first words.
 const MAX_CONCEPTS: usize = 80;
 
@@ -36,6 +37,9 @@ pub struct Concept {
     pub importance: f32,
     /// For a homophone correction: the indices of the concepts it replaces.
     pub replaces: Vec<usize>,
+    /// How much the word says on its own, 0 to 1: rare nouns and names say much, common
+    /// verbs and colloquial glue little (from jieba's part of speech and general frequency).
+    pub salience: f32,
 }
 
 /// The analysed query.
@@ -58,6 +62,8 @@ pub struct QueryAnalyzer<'a> {
 
 struct Word {
     text: String,
+    /// jieba part-of-speech tag.
+    pos: String,
     /// Character range within its segment.
     start: usize,
     end: usize,
@@ -68,20 +74,21 @@ impl QueryAnalyzer<'_> {
     pub fn analyze(&self, query: &str, region: Option<&str>) -> AnalyzedQuery {
         let text = normalize(query);
         let mut detected_region = None;
-        let mut dropped = vec![false; text.len()];
+        let mut dropped_bytes = vec![false; text.len()];
         for (range, district) in self.regions.full_names_in(&text) {
             detected_region.get_or_insert_with(|| district.to_string());
-            dropped[range].iter_mut().for_each(|d| *d = true);
+            dropped_bytes[range].iter_mut().for_each(|d| *d = true);
         }
+        let dropped: Vec<bool> = text.char_indices().map(|(at, _)| dropped_bytes[at]).collect();
 
         // Words of the default cut, minus filler, stop words and district names; consecutive
         // kept words form the segments for the fuzzy layers.
         let mut words: Vec<Word> = Vec::new();
         let mut segments: Vec<String> = Vec::new();
         let mut open_segment = false;
-        for token in self.lexicon.jieba.tokenize(&text, TokenizeMode::Default, true) {
-            let word = token.word;
-            let is_region_name = dropped[token.byte_start];
+        for token in self.split_unknown(self.lexicon.jieba.tag(&text, true)) {
+            let (word, tag, start_char) = (token.0, token.1, token.2);
+            let is_region_name = dropped.get(start_char).copied().unwrap_or(false);
             let short_region = self.regions.district_named(word);
             if let Some(district) = short_region {
                 detected_region.get_or_insert_with(|| district.to_string());
@@ -99,6 +106,7 @@ impl QueryAnalyzer<'_> {
             segments[segment].push_str(word);
             words.push(Word {
                 text: word.to_string(),
+                pos: tag.to_string(),
                 start,
                 end: start + word.chars().count(),
                 segment,
@@ -114,7 +122,8 @@ impl QueryAnalyzer<'_> {
                 concept_of_word.push(concepts.iter().position(|c| c.text == word.text));
                 continue;
             }
-            let concept = self.concept(&word.text);
+            let mut concept = self.concept(&word.text);
+            concept.salience = self.salience(&word.text, &word.pos);
             let added: Vec<&str> = self.lexicon.synonyms(&word.text).iter().map(String::as_str).collect();
             if !added.is_empty() {
                 interpretation
@@ -136,6 +145,30 @@ impl QueryAnalyzer<'_> {
             region,
             interpretation,
         }
+    }
+
+    /// jieba's HMM joins unknown characters into words (钱报, 我想查) that no entry contains;
+    /// such a word is split back into its dictionary parts unless the knowledge base uses it.
+    /// Yields (word, part-of-speech tag, first character index).
+    fn split_unknown<'t>(&self, tags: Vec<jieba_rs::Tag<'t>>) -> Vec<(&'t str, &'t str, usize)> {
+        let jieba = &self.lexicon.jieba;
+        let mut out = Vec::with_capacity(tags.len());
+        for tag in tags {
+            let known = tag.word.chars().count() < 2
+                || jieba.has_word(tag.word)
+                || self.vocab.contains(tag.word)
+                || !tag.word.chars().all(is_han);
+            if known {
+                out.push((tag.word, tag.tag, tag.start));
+                continue;
+            }
+            let mut at = tag.start;
+            for part in jieba.cut(tag.word, false) {
+                out.push((part.word, "x", at));
+                at += part.word.chars().count();
+            }
+        }
+        out
     }
 
     /// A concept for one word: the word, its dictionary sub-words and its synonyms.
@@ -169,7 +202,33 @@ impl QueryAnalyzer<'_> {
             terms,
             importance,
             replaces: Vec::new(),
+            salience: 1.0,
         }
+    }
+
+    /// How much a word says on its own. Nouns, names and rare words carry a question
+    /// (导盲犬, 征信); verbs, adverbs and everyday words mostly frame it (弄, 想, 朋友).
+    fn salience(&self, word: &str, pos: &str) -> f32 {
+        let chars = word.chars().count();
+        if chars == 1 {
+            return 0.2;
+        }
+        let jieba = &self.lexicon.jieba;
+        let rarity = if jieba.has_word(word) {
+            let freq = jieba.suggest_freq(word).max(1) as f32;
+            ((GENERAL_FREQ_COMMON / freq).ln() / (GENERAL_FREQ_COMMON / GENERAL_FREQ_RARE).ln()).clamp(0.0, 1.0)
+        } else {
+            0.5
+        };
+        let kind = match pos.chars().next() {
+            Some('n') | Some('e') if pos != "nr" => 1.0,
+            Some('v') if pos == "vn" => 0.9,
+            Some('n') => 0.6,
+            Some('x') | Some('e') => 0.8,
+            Some('a') | Some('v') | Some('i') | Some('l') | Some('j') => 0.5,
+            _ => 0.3,
+        };
+        (0.2 + 0.8 * kind * (0.4 + 0.6 * rarity)).clamp(0.1, 1.0)
     }
 
     /// Looks for stretches of ideographs that are not words of the knowledge base but sound
@@ -185,53 +244,52 @@ impl QueryAnalyzer<'_> {
         if self.vocab.is_empty() {
             return;
         }
-        for (segment_index, segment) in segments.iter().enumerate() {
-            let chars: Vec<char> = segment.chars().collect();
-            let mut covered_until = 0;
-            for start in 0..chars.len() {
-                for len in (MIN_WORD_CHARS..=MAX_WORD_CHARS.min(4)).rev() {
-                    let end = start + len;
-                    if end > chars.len() || start < covered_until {
-                        continue;
-                    }
-                    let window: String = chars[start..end].iter().collect();
-                    if !window.chars().all(is_han) || self.vocab.contains(&window) {
-                        continue;
-                    }
-                    // A window that is exactly a word we already match needs no correction.
-                    let overlapped: Vec<usize> = words
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, w)| w.segment == segment_index && w.start < end && w.end > start)
-                        .filter_map(|(i, _)| concept_of_word[i])
-                        .collect();
-                    if overlapped.iter().all(|&c| self.vocab.contains(&concepts[c].text))
-                        && words.iter().any(|w| w.segment == segment_index && w.start == start && w.end == end)
-                    {
-                        continue;
-                    }
-                    let candidates = self.vocab.homophones(&window);
-                    if candidates.is_empty() || candidates.len() > 3 {
-                        continue;
-                    }
-                    let is_word = self.lexicon.jieba.has_word(&window);
-                    let importance = if is_word { CORRECTION_OF_WORD } else { CORRECTION_OF_NONWORD };
-                    let damp = if is_word { 0.7 } else { 0.35 };
-                    for &c in &overlapped {
-                        if concepts[c].replaces.is_empty() {
-                            concepts[c].importance *= damp;
-                        }
-                    }
-                    for candidate in candidates {
-                        let mut concept = self.concept(candidate);
-                        concept.importance = importance;
-                        concept.replaces = overlapped.clone();
-                        interpretation.corrections.push(format!("{window} → {candidate}"));
-                        concepts.push(concept);
-                    }
-                    covered_until = end;
+        let _ = segments;
+        // Windows are runs of whole words inside one segment, so a correction never starts or
+        // ends in the middle of a word the segmenter recognised.
+        let mut i = 0;
+        while i < words.len() {
+            let mut corrected_until = None;
+            let mut j = words.len();
+            while j > i {
+                j -= 1;
+                let span = &words[i..=j];
+                if span.iter().any(|w| w.segment != words[i].segment) {
+                    continue;
                 }
+                let window: String = span.iter().map(|w| w.text.as_str()).collect();
+                let chars = window.chars().count();
+                if !(MIN_WORD_CHARS..=4).contains(&chars)
+                    || !window.chars().all(is_han)
+                    || self.vocab.contains(&window)
+                    || span.iter().all(|w| self.vocab.contains(&w.text))
+                {
+                    continue;
+                }
+                let candidates = self.vocab.homophones(&window);
+                if candidates.is_empty() || candidates.len() > 2 {
+                    continue;
+                }
+                let overlapped: Vec<usize> = (i..=j).filter_map(|k| concept_of_word[k]).collect();
+                let is_word = self.lexicon.jieba.has_word(&window);
+                let importance = if is_word { CORRECTION_OF_WORD } else { CORRECTION_OF_NONWORD };
+                let damp = if is_word { 0.7 } else { 0.35 };
+                for &c in &overlapped {
+                    if concepts[c].replaces.is_empty() {
+                        concepts[c].importance *= damp;
+                    }
+                }
+                for candidate in candidates {
+                    let mut concept = self.concept(candidate);
+                    concept.importance = importance;
+                    concept.replaces = overlapped.clone();
+                    interpretation.corrections.push(format!("{window} → {candidate}"));
+                    concepts.push(concept);
+                }
+                corrected_until = Some(j);
+                break;
             }
+            i = corrected_until.map_or(i + 1, |j| j + 1);
         }
     }
 }

@@ -16,7 +16,7 @@ use time::Date;
 use super::analysis::{Concept, QueryAnalyzer};
 use super::lexicon::Lexicon;
 use super::query::{plain_query, scoring_query, with_filters, Filters};
-use super::rank::{coverage, region_factor, EntryWords, NO_ANSWER_BELOW};
+use super::rank::{coverage_with, region_factor, EntryWords, NO_ANSWER_BELOW};
 use super::schema::{self, Fields, SCHEMA_VERSION};
 use super::tokenizer::{self, is_wordlike, normalize, WordTokenizer};
 use super::vocab::{PhoneticVocab, RegionSet};
@@ -29,6 +29,10 @@ use crate::error::{AppError, AppResult, ErrorKind};
 const CANDIDATES: usize = 60;
 const WRITER_MEMORY: usize = 50_000_000;
 const SNIPPET_CHARS: usize = 120;
+/// How many of the best candidates are reranked by coverage, and the share of the score an
+/// entry keeps when it covers nothing.
+const RERANK_DEPTH: usize = 30;
+const COVERAGE_FLOOR: f32 = 0.6;
 
 /// What an index was built from; stored as the commit payload.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -277,11 +281,29 @@ impl SearchIndex {
             ranked.push((score * factor, entry));
         }
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.content.id.cmp(&b.1.content.id)));
+        // Rerank the head of the list by how much of the question each entry covers: an entry
+        // that answers every part beats one that repeats a single word many times.
+        let rerank = ranked.len().min(RERANK_DEPTH);
+        let weights: Vec<f32> = analyzed.concepts.iter().map(|c| specificity(&searcher, &self.fields, c)).collect();
+        for (score, entry) in ranked.iter_mut().take(rerank) {
+            let covered = coverage_with(&analyzed.concepts, &self.entry_words(entry), &weights);
+            *score *= COVERAGE_FLOOR + covered.share;
+        }
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.content.id.cmp(&b.1.content.id)));
         ranked.truncate(request.limit);
 
-        let confidence = ranked.first().map_or(0.0, |(_, top)| {
-            coverage(&analyzed.concepts, &self.entry_words(top), &|c| specificity(&searcher, &self.fields, c))
-        });
+        let judged = ranked
+            .first()
+            .map(|(_, top)| coverage_with(&analyzed.concepts, &self.entry_words(top), &weights));
+        let mut interpretation = analyzed.interpretation;
+        if std::env::var("HOTLINE_DEBUG_CONCEPTS").is_ok() {
+            for c in &analyzed.concepts {
+                let df = c.terms.iter().filter(|(_, w)| *w >= 0.8).filter_map(|(t, _)| searcher.doc_freq(&Term::from_field_text(self.fields.all, t)).ok()).max().unwrap_or(0);
+                interpretation.synonyms.push(format!("DBG\t{}\t{}\t{}\t{}", c.text, c.salience, df, c.replaces.len()));
+            }
+        }
+        let confidence = judged.as_ref().map_or(0.0, |c| c.share);
+        interpretation.unmatched = judged.map(|c| c.unmatched).unwrap_or_default();
         let snippets = self.snippet_generator(&analyzed.concepts);
         let hits = ranked
             .into_iter()
@@ -299,7 +321,7 @@ impl SearchIndex {
             hits,
             confidence,
             no_answer: confidence < NO_ANSWER_BELOW,
-            interpretation: analyzed.interpretation,
+            interpretation,
         })
     }
 

@@ -11,41 +11,35 @@ use super::analysis::AnalyzedQuery;
 use super::schema::Fields;
 use super::tokenizer::{bigrams, pinyin_bigrams};
 
-/// Field weights: the standard question and its phrasings say what an entry is about; the
-/// answer, steps and materials mention much that it is not about.
-const FIELD_WEIGHTS: [(FieldKind, f32); 6] = [
-    (FieldKind::Title, 3.0),
-    (FieldKind::Questions, 2.2),
-    (FieldKind::Keywords, 2.0),
-    (FieldKind::Answer, 0.8),
-    (FieldKind::Process, 0.4),
-    (FieldKind::Materials, 0.4),
+/// Field weights: every word of an entry counts once through `all`; the standard question,
+/// its phrasings and keywords say what the entry is about and count again on top.
+const FIELD_WEIGHTS: [(FieldKind, f32); 4] = [
+    (FieldKind::All, 1.0),
+    (FieldKind::Title, 1.2),
+    (FieldKind::Questions, 0.8),
+    (FieldKind::Keywords, 0.8),
 ];
 /// Weight of each character bigram and pinyin bigram of the query against the entry head.
-const BIGRAM_WEIGHT: f32 = 0.3;
-const PINYIN_WEIGHT: f32 = 0.25;
+const BIGRAM_WEIGHT: f32 = 0.25;
+const PINYIN_WEIGHT: f32 = 0.2;
 /// Most bigrams taken from one query (a whole transcript has many).
 const MAX_FUZZY_TERMS: usize = 160;
 
 #[derive(Clone, Copy)]
 enum FieldKind {
+    All,
     Title,
     Questions,
     Keywords,
-    Answer,
-    Process,
-    Materials,
 }
 
 impl FieldKind {
     fn field(self, fields: &Fields) -> Field {
         match self {
+            FieldKind::All => fields.all,
             FieldKind::Title => fields.title,
             FieldKind::Questions => fields.questions,
             FieldKind::Keywords => fields.keywords,
-            FieldKind::Answer => fields.answer,
-            FieldKind::Process => fields.process,
-            FieldKind::Materials => fields.materials,
         }
     }
 }

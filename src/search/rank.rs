@@ -18,9 +18,9 @@ const BODY_MATCH: f32 = 0.6;
 pub fn region_factor(entry_region: &str, caller_region: Option<&str>) -> f32 {
     let city_wide = entry_region == CITY_WIDE;
     match caller_region {
-        Some(region) if region == entry_region => if city_wide { 1.0 } else { 1.35 },
+        Some(region) if region == entry_region => if city_wide { 1.0 } else { 1.5 },
         Some(_) if city_wide => 1.0,
-        Some(_) => 0.6,
+        Some(_) => 0.55,
         None if city_wide => 1.0,
         None => 0.88,
     }
@@ -46,14 +46,29 @@ impl EntryWords {
     }
 }
 
-/// The share of what the caller asked about that the entry covers, weighted by how specific
-/// each concept is (`specificity`, an IDF) and how much it matters. Corrections of misheard
-/// words stand in for the words they replace. Returns 0 to 1.
-pub fn coverage(concepts: &[Concept], words: &EntryWords, specificity: &dyn Fn(&Concept) -> f32) -> f32 {
+/// How well one entry covers what the caller asked about.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Coverage {
+    /// The covered share, 0 to 1, weighted by how specific and how salient each word is.
+    pub share: f32,
+    /// The caller's words the entry does not cover, most telling first.
+    pub unmatched: Vec<String>,
+}
+
+/// Judges how much of the question an entry covers. Each concept counts with its salience
+/// times `specificity` (an IDF over the knowledge base); corrections of misheard words stand
+/// in for the words they replace.
+pub fn coverage(concepts: &[Concept], words: &EntryWords, specificity: &dyn Fn(&Concept) -> f32) -> Coverage {
+    let weights: Vec<f32> = concepts.iter().map(specificity).collect();
+    coverage_with(concepts, words, &weights)
+}
+
+/// [`coverage`] with each concept's specificity computed beforehand (one per concept).
+pub fn coverage_with(concepts: &[Concept], words: &EntryWords, specificity: &[f32]) -> Coverage {
     let matched = |c: &Concept| {
         c.terms
             .iter()
-            .map(|(term, weight)| words.strength(term) * weight.min(1.0).max(0.7))
+            .map(|(term, weight)| words.strength(term) * weight.clamp(0.7, 1.0))
             .fold(0.0f32, f32::max)
     };
     let mut strengths: Vec<f32> = concepts.iter().map(matched).collect();
@@ -66,19 +81,22 @@ pub fn coverage(concepts: &[Concept], words: &EntryWords, specificity: &dyn Fn(&
     }
     let mut total = 0.0;
     let mut covered = 0.0;
-    for (concept, strength) in concepts.iter().zip(strengths) {
+    let mut missing: Vec<(f32, &str)> = Vec::new();
+    for ((concept, strength), specific) in concepts.iter().zip(strengths).zip(specificity) {
         if !concept.replaces.is_empty() {
             continue;
         }
-        let base = if concept.text.chars().count() == 1 { 0.4 } else { 1.0 };
-        let weight = base * specificity(concept);
+        let weight = concept.salience * concept.salience * specific;
         total += weight;
         covered += weight * strength;
+        if strength == 0.0 {
+            missing.push((weight, concept.text.as_str()));
+        }
     }
-    if total <= 0.0 {
-        0.0
-    } else {
-        (covered / total).clamp(0.0, 1.0)
+    missing.sort_by(|a, b| b.0.total_cmp(&a.0));
+    Coverage {
+        share: if total <= 0.0 { 0.0 } else { (covered / total).clamp(0.0, 1.0) },
+        unmatched: missing.into_iter().map(|(_, t)| t.to_string()).collect(),
     }
 }
 
@@ -92,6 +110,7 @@ mod tests {
             terms: terms.iter().map(|t| (t.to_string(), 1.0)).collect(),
             importance: 1.0,
             replaces: vec![],
+            salience: 1.0,
         }
     }
 
@@ -115,18 +134,19 @@ mod tests {
     fn coverage_counts_head_matches_fully_and_body_matches_partly() {
         let concepts = vec![concept("公积金", &["公积金"]), concept("租房", &["租房"])];
         let flat = |_: &Concept| 1.0;
-        assert_eq!(coverage(&concepts, &words(&["公积金", "租房"], &[]), &flat), 1.0);
-        let partial = coverage(&concepts, &words(&["公积金"], &["租房"]), &flat);
+        assert_eq!(coverage(&concepts, &words(&["公积金", "租房"], &[]), &flat).share, 1.0);
+        let partial = coverage(&concepts, &words(&["公积金"], &["租房"]), &flat).share;
         assert!((partial - 0.8).abs() < 1e-6);
-        assert_eq!(coverage(&concepts, &words(&[], &[]), &flat), 0.0);
+        assert_eq!(coverage(&concepts, &words(&[], &[]), &flat).share, 0.0);
     }
 
     #[test]
     fn unknown_specific_words_pull_coverage_down() {
         let concepts = vec![concept("图书馆", &["图书馆"]), concept("开门", &["开门"])];
         let idf = |c: &Concept| if c.text == "图书馆" { 5.0 } else { 1.0 };
-        let value = coverage(&concepts, &words(&["开门"], &[]), &idf);
-        assert!(value < 0.2, "{value}");
+        let result = coverage(&concepts, &words(&["开门"], &[]), &idf);
+        assert!(result.share < 0.2, "{result:?}");
+        assert_eq!(result.unmatched, vec!["图书馆"]);
     }
 
     #[test]
@@ -135,6 +155,6 @@ mod tests {
         correction.replaces = vec![0, 1];
         let concepts = vec![concept("公", &["公"]), concept("基金", &["基金"]), correction];
         let value = coverage(&concepts, &words(&["公积金"], &[]), &|_| 1.0);
-        assert_eq!(value, 1.0);
+        assert_eq!(value.share, 1.0);
     }
 }
