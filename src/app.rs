@@ -111,7 +111,9 @@ impl App {
     pub async fn reindex(&self) -> AppResult<IndexSync> {
         match self.sync_index(true).await? {
             IndexSync::Deferred => {
-                self.db.set_meta(REINDEX_GENERATION, &now_timestamp()).await?;
+                self.db
+                    .set_meta(REINDEX_GENERATION, &now_timestamp())
+                    .await?;
                 Ok(IndexSync::Deferred)
             }
             done => Ok(done),
@@ -124,7 +126,10 @@ impl App {
         let mut sources = Vec::with_capacity(files.len());
         for (path, kind) in &files {
             let text = std::fs::read_to_string(path).map_err(|err| {
-                AppError::bad_request("import_invalid", format!("{}: 无法读取：{err}", path.display()))
+                AppError::bad_request(
+                    "import_invalid",
+                    format!("{}: 无法读取：{err}", path.display()),
+                )
             })?;
             sources.push(SourceFile {
                 name: path.display().to_string(),
@@ -226,9 +231,10 @@ impl App {
     }
 
     pub async fn entry(&self, id: &str) -> AppResult<Entry> {
-        self.db.entry(id).await?.ok_or_else(|| {
-            AppError::not_found("entry_not_found", format!("知识条目 {id} 不存在"))
-        })
+        self.db
+            .entry(id)
+            .await?
+            .ok_or_else(|| AppError::not_found("entry_not_found", format!("知识条目 {id} 不存在")))
     }
 
     pub async fn departments(&self) -> AppResult<Vec<Department>> {
@@ -316,7 +322,11 @@ fn collect_import_files(paths: &[PathBuf]) -> AppResult<Vec<(PathBuf, FileKind)>
                 .file_name()
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| n.starts_with("departments"));
-            let kind = if is_departments { FileKind::Departments } else { FileKind::Entries };
+            let kind = if is_departments {
+                FileKind::Departments
+            } else {
+                FileKind::Entries
+            };
             (p, kind)
         })
         .collect();
@@ -368,16 +378,14 @@ pub async fn prepare_service(config: Config) -> AppResult<Service> {
         );
     }
     match app.sync_index(false).await? {
-        IndexSync::Deferred => {
-            return Err(AppError::new(
-                ErrorKind::Conflict,
-                "index_locked",
-                format!(
-                    "索引目录 {} 正被另一个 hotline serve 使用：每个实例需要自己的 HOTLINE_INDEX_DIR",
-                    app.config.index_dir.display()
-                ),
-            ))
-        }
+        IndexSync::Deferred => return Err(AppError::new(
+            ErrorKind::Conflict,
+            "index_locked",
+            format!(
+                "索引目录 {} 正被另一个 hotline serve 使用：每个实例需要自己的 HOTLINE_INDEX_DIR",
+                app.config.index_dir.display()
+            ),
+        )),
         sync => tracing::info!(?sync, documents = app.index.doc_count(), "index ready"),
     }
     let sync_app = app.clone();
@@ -390,7 +398,9 @@ pub async fn prepare_service(config: Config) -> AppResult<Service> {
             match sync_app.sync_index(false).await {
                 Ok(IndexSync::UpToDate) => {}
                 Ok(sync) => tracing::info!(?sync, "index synced with the database"),
-                Err(err) => tracing::warn!(code = err.code, message = %err.message, "index sync failed"),
+                Err(err) => {
+                    tracing::warn!(code = err.code, message = %err.message, "index sync failed")
+                }
             }
         }
     });

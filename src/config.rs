@@ -61,6 +61,9 @@ mod tests {
             redact_url("postgres://user:secret@db:5432/hotline"),
             "postgres://***@db:5432/hotline"
         );
-        assert_eq!(redact_url("sqlite://data/hotline.db"), "sqlite://data/hotline.db");
+        assert_eq!(
+            redact_url("sqlite://data/hotline.db"),
+            "sqlite://data/hotline.db"
+        );
     }
 }

@@ -52,15 +52,38 @@ pub async fn eval(app: &App, args: &EvalArgs) -> AppResult<BTreeMap<String, Kind
     for query in queries {
         let run = if args.baseline {
             let ranked = app.run_plain_search(query.query.clone(), 10).await?;
-            let rank = ranked.iter().position(|id| query.relevant.contains(id)).map(|p| p + 1);
-            details.push_str(&serde_json::json!({"qid": query.qid, "kind": query.kind, "rank": rank}).to_string());
+            let rank = ranked
+                .iter()
+                .position(|id| query.relevant.contains(id))
+                .map(|p| p + 1);
+            details.push_str(
+                &serde_json::json!({"qid": query.qid, "kind": query.kind, "rank": rank})
+                    .to_string(),
+            );
             details.push('\n');
-            EvalRun { ranked, no_answer: false }
+            EvalRun {
+                ranked,
+                no_answer: false,
+            }
         } else {
-            let request = SearchRequest::new(&query.query, query.region.clone(), None, None, Some(10), false)?;
+            let request = SearchRequest::new(
+                &query.query,
+                query.region.clone(),
+                None,
+                None,
+                Some(10),
+                false,
+            )?;
             let found = app.run_search(request).await?;
-            let ranked: Vec<&str> = found.hits.iter().map(|h| h.entry.content.id.as_str()).collect();
-            let rank = ranked.iter().position(|id| query.relevant.iter().any(|r| r == id)).map(|p| p + 1);
+            let ranked: Vec<&str> = found
+                .hits
+                .iter()
+                .map(|h| h.entry.content.id.as_str())
+                .collect();
+            let rank = ranked
+                .iter()
+                .position(|id| query.relevant.iter().any(|r| r == id))
+                .map(|p| p + 1);
             details.push_str(&serde_json::json!({
                 "qid": query.qid, "kind": query.kind, "query": query.query, "rank": rank,
                 "confidence": found.confidence, "top": ranked.iter().take(3).collect::<Vec<_>>(),
@@ -69,7 +92,11 @@ pub async fn eval(app: &App, args: &EvalArgs) -> AppResult<BTreeMap<String, Kind
             }).to_string());
             details.push('\n');
             EvalRun {
-                ranked: found.hits.iter().map(|h| h.entry.content.id.clone()).collect(),
+                ranked: found
+                    .hits
+                    .iter()
+                    .map(|h| h.entry.content.id.clone())
+                    .collect(),
                 no_answer: found.no_answer,
             }
         };
@@ -104,7 +131,10 @@ fn print_failure(query: &EvalQuery, run: &EvalRun) {
 
 fn read_queries(path: &PathBuf) -> AppResult<Vec<EvalQuery>> {
     let text = std::fs::read_to_string(path).map_err(|err| {
-        AppError::bad_request("eval_invalid", format!("{}: 无法读取：{err}", path.display()))
+        AppError::bad_request(
+            "eval_invalid",
+            format!("{}: 无法读取：{err}", path.display()),
+        )
     })?;
     let mut queries = Vec::new();
     let mut problems = Vec::new();
@@ -118,7 +148,9 @@ fn read_queries(path: &PathBuf) -> AppResult<Vec<EvalQuery>> {
         }
     }
     if !problems.is_empty() {
-        return Err(AppError::bad_request("eval_invalid", "评测文件有无法解析的行").with_details(problems));
+        return Err(
+            AppError::bad_request("eval_invalid", "评测文件有无法解析的行").with_details(problems),
+        );
     }
     Ok(queries)
 }
@@ -131,7 +163,14 @@ fn print_table(metrics: &BTreeMap<String, KindMetrics>) {
     for (kind, m) in metrics {
         println!(
             "{:<14}{:>6}{:>8.3}{:>8.3}{:>8.3}{:>8.3}{:>9.3}{:>11.3}",
-            kind, m.queries, m.recall_at_1, m.recall_at_3, m.recall_at_5, m.recall_at_10, m.mrr_at_10, m.no_answer_rate
+            kind,
+            m.queries,
+            m.recall_at_1,
+            m.recall_at_3,
+            m.recall_at_5,
+            m.recall_at_10,
+            m.mrr_at_10,
+            m.no_answer_rate
         );
     }
     println!("no_answer: share flagged for `unanswerable` (higher is better), share wrongly flagged for the others (lower is better)");

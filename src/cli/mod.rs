@@ -15,16 +15,35 @@ use crate::config::Config;
 use crate::error::AppError;
 
 #[derive(Parser, Debug)]
-#[command(name = "hotline", version, about = "12345 政务服务便民热线知识库与工单后端")]
+#[command(
+    name = "hotline",
+    version,
+    about = "12345 政务服务便民热线知识库与工单后端"
+)]
 struct Cli {
     /// Database URL: sqlite://PATH or postgres://USER@HOST/DB
-    #[arg(long, global = true, env = "HOTLINE_DATABASE_URL", default_value = "sqlite://data/hotline.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "HOTLINE_DATABASE_URL",
+        default_value = "sqlite://data/hotline.db"
+    )]
     database_url: String,
     /// Directory of the search index (derived data, rebuilt when missing or stale)
-    #[arg(long, global = true, env = "HOTLINE_INDEX_DIR", default_value = "indexes")]
+    #[arg(
+        long,
+        global = true,
+        env = "HOTLINE_INDEX_DIR",
+        default_value = "indexes"
+    )]
     index_dir: PathBuf,
     /// Directory of the knowledge base and its dictionaries (dict/)
-    #[arg(long, global = true, env = "HOTLINE_KNOWLEDGE_DIR", default_value = "knowledge")]
+    #[arg(
+        long,
+        global = true,
+        env = "HOTLINE_KNOWLEDGE_DIR",
+        default_value = "knowledge"
+    )]
     knowledge_dir: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -61,7 +80,10 @@ pub fn run() -> ExitCode {
         config.bind = args.bind.clone();
         config.sync_interval = Duration::from_secs(args.sync_interval_secs.max(1));
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("错误：无法启动运行时：{err}");
@@ -96,9 +118,12 @@ fn report(err: &AppError) {
 
 fn init_tracing(default_level: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let json = std::env::var("HOTLINE_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = if json {
         builder.json().try_init()
     } else {

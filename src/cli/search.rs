@@ -56,13 +56,28 @@ async fn search(app: &App, args: SearchArgs) -> AppResult<ExitCode> {
     println!(
         "检索词：{}{}{}{}",
         i.terms.join(" "),
-        if i.corrections.is_empty() { String::new() } else { format!("；纠正：{}", i.corrections.join("，")) },
-        if i.synonyms.is_empty() { String::new() } else { format!("；同义：{}", i.synonyms.join("，")) },
-        i.region.as_ref().map(|r| format!("；地区：{r}")).unwrap_or_default(),
+        if i.corrections.is_empty() {
+            String::new()
+        } else {
+            format!("；纠正：{}", i.corrections.join("，"))
+        },
+        if i.synonyms.is_empty() {
+            String::new()
+        } else {
+            format!("；同义：{}", i.synonyms.join("，"))
+        },
+        i.region
+            .as_ref()
+            .map(|r| format!("；地区：{r}"))
+            .unwrap_or_default(),
     );
     println!(
         "{}（置信度 {:.2}，{:.1} ms，search_id {}）",
-        if outcome.no_answer { "未找到可靠答案" } else { "找到答案" },
+        if outcome.no_answer {
+            "未找到可靠答案"
+        } else {
+            "找到答案"
+        },
         outcome.confidence,
         outcome.took_ms,
         outcome.search_id
@@ -80,7 +95,10 @@ async fn search(app: &App, args: SearchArgs) -> AppResult<ExitCode> {
             hit.department,
             hit.score
         );
-        println!("   {}", hit.snippet.replace("<b>", "【").replace("</b>", "】"));
+        println!(
+            "   {}",
+            hit.snippet.replace("<b>", "【").replace("</b>", "】")
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -20,9 +20,11 @@ pub struct ServeArgs {
 }
 
 pub async fn run(config: Config) -> AppResult<ExitCode> {
-    let listener = tokio::net::TcpListener::bind(&config.bind).await.map_err(|err| {
-        AppError::bad_request("bind_failed", format!("无法监听 {}：{err}", config.bind))
-    })?;
+    let listener = tokio::net::TcpListener::bind(&config.bind)
+        .await
+        .map_err(|err| {
+            AppError::bad_request("bind_failed", format!("无法监听 {}：{err}", config.bind))
+        })?;
     let service = prepare_service(config).await?;
     let address = listener.local_addr()?;
     tracing::info!(%address, documents = service.app.index.doc_count(), "hotline is serving");

@@ -111,7 +111,9 @@ impl Db {
 
     /// Entries of any status changed at or after `since`, for keeping the index in step.
     pub async fn entries_changed_since(&self, since: &str) -> AppResult<Vec<Entry>> {
-        let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE updated_at >= $1 ORDER BY updated_at");
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries WHERE updated_at >= $1 ORDER BY updated_at"
+        );
         let rows = sqlx::query_as::<_, EntryRow>(&sql)
             .bind(since)
             .fetch_all(&self.pool)
@@ -159,14 +161,16 @@ impl Db {
         for content in &batch.entries {
             match current.get(&content.id) {
                 Some(existing)
-                    if existing.content == *content && existing.status == EntryStatus::Published =>
+                    if existing.content == *content
+                        && existing.status == EntryStatus::Published =>
                 {
                     write.unchanged += 1;
                 }
                 Some(existing) => {
                     let revision = existing.revision + 1;
                     update_entry(&mut tx, content, EntryStatus::Published, revision, now).await?;
-                    insert_revision(&mut tx, content, EntryStatus::Published, revision, now).await?;
+                    insert_revision(&mut tx, content, EntryStatus::Published, revision, now)
+                        .await?;
                     write.updated += 1;
                 }
                 None => {
@@ -182,7 +186,9 @@ impl Db {
 
     async fn all_entries(&self) -> AppResult<Vec<Entry>> {
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries");
-        let rows = sqlx::query_as::<_, EntryRow>(&sql).fetch_all(&self.pool).await?;
+        let rows = sqlx::query_as::<_, EntryRow>(&sql)
+            .fetch_all(&self.pool)
+            .await?;
         entries_from_rows(rows)
     }
 

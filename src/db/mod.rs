@@ -44,7 +44,9 @@ impl Db {
         sqlx::any::install_default_drivers();
         let (engine, url) = normalize_url(url)?;
         if engine == Engine::Sqlite {
-            if let Some(parent) = sqlite_path(&url).and_then(|p| Path::new(p).parent().map(Path::to_path_buf)) {
+            if let Some(parent) =
+                sqlite_path(&url).and_then(|p| Path::new(p).parent().map(Path::to_path_buf))
+            {
                 if !parent.as_os_str().is_empty() {
                     std::fs::create_dir_all(&parent)?;
                 }
@@ -126,7 +128,9 @@ fn normalize_url(url: &str) -> AppResult<(Engine, String)> {
 }
 
 fn sqlite_path(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
@@ -155,8 +159,14 @@ mod tests {
             normalize_url("sqlite://h.db?cache=shared").unwrap().1,
             "sqlite://h.db?cache=shared&mode=rwc"
         );
-        assert_eq!(normalize_url("postgres://u@h/db").unwrap().0, Engine::Postgres);
+        assert_eq!(
+            normalize_url("postgres://u@h/db").unwrap().0,
+            Engine::Postgres
+        );
         assert!(normalize_url("mysql://x").is_err());
-        assert_eq!(sqlite_path("sqlite://data/h.db?mode=rwc"), Some("data/h.db"));
+        assert_eq!(
+            sqlite_path("sqlite://data/h.db?mode=rwc"),
+            Some("data/h.db")
+        );
     }
 }

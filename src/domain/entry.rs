@@ -155,8 +155,18 @@ pub(crate) mod tests {
     fn entry_fields_serialize_in_interchange_order() {
         let json = serde_json::to_string(&entry("A-1", "t")).unwrap();
         let keys: Vec<&str> = [
-            "id", "title", "questions", "answer", "process", "materials", "department",
-            "category", "region", "keywords", "valid_from", "valid_to",
+            "id",
+            "title",
+            "questions",
+            "answer",
+            "process",
+            "materials",
+            "department",
+            "category",
+            "region",
+            "keywords",
+            "valid_from",
+            "valid_to",
         ]
         .to_vec();
         let mut last = 0;

@@ -134,7 +134,10 @@ mod tests {
 
     #[test]
     fn district_queries_need_the_district_entry_itself() {
-        let results = vec![(q("district", &["D-east", "D-city"]), run(&["D-city", "D-east"], false))];
+        let results = vec![(
+            q("district", &["D-east", "D-city"]),
+            run(&["D-city", "D-east"], false),
+        )];
         let m = &evaluate(&results)["district"];
         assert_eq!(m.recall_at_1, 0.0);
         assert_eq!(m.recall_at_3, 1.0);

@@ -51,8 +51,18 @@ pub struct ImportBatch {
 }
 
 const ENTRY_FIELDS: [&str; 12] = [
-    "id", "title", "questions", "answer", "process", "materials", "department", "category",
-    "region", "keywords", "valid_from", "valid_to",
+    "id",
+    "title",
+    "questions",
+    "answer",
+    "process",
+    "materials",
+    "department",
+    "category",
+    "region",
+    "keywords",
+    "valid_from",
+    "valid_to",
 ];
 const DEPARTMENT_FIELDS: [&str; 4] = ["code", "name", "duties", "keywords"];
 const MAX_ID_CHARS: usize = 64;
@@ -155,7 +165,10 @@ pub fn validate(
 
 /// The JSON objects of a file with their 1-based line numbers; blank lines are skipped and
 /// lines that are not JSON objects are reported.
-fn objects(file: &SourceFile, problems: &mut Vec<ImportProblem>) -> Vec<(usize, Map<String, Value>)> {
+fn objects(
+    file: &SourceFile,
+    problems: &mut Vec<ImportProblem>,
+) -> Vec<(usize, Map<String, Value>)> {
     let mut out = Vec::new();
     for (index, raw) in file.text.lines().enumerate() {
         let line_no = index + 1;
@@ -177,7 +190,12 @@ fn objects(file: &SourceFile, problems: &mut Vec<ImportProblem>) -> Vec<(usize, 
     out
 }
 
-fn problem(file: &SourceFile, line: usize, field: &str, message: impl Into<String>) -> ImportProblem {
+fn problem(
+    file: &SourceFile,
+    line: usize,
+    field: &str,
+    message: impl Into<String>,
+) -> ImportProblem {
     ImportProblem {
         source: file.name.clone(),
         line,
@@ -210,7 +228,8 @@ impl<'a> LineCheck<'a> {
 
     fn problem(&mut self, field: &str, message: impl Into<String>) {
         self.clean = false;
-        self.problems.push(problem(self.file, self.line, field, message));
+        self.problems
+            .push(problem(self.file, self.line, field, message));
     }
 
     fn reject_unknown_fields(&mut self, object: &Map<String, Value>, allowed: &[&str]) {
@@ -250,7 +269,9 @@ impl<'a> LineCheck<'a> {
         if !valid_chars || value.chars().count() > MAX_ID_CHARS {
             self.problem(
                 field,
-                format!("编码 {value:?} 只能由字母、数字和 - _ . 组成，且不超过 {MAX_ID_CHARS} 个字符"),
+                format!(
+                    "编码 {value:?} 只能由字母、数字和 - _ . 组成，且不超过 {MAX_ID_CHARS} 个字符"
+                ),
             );
         }
         value
@@ -354,9 +375,13 @@ mod tests {
             r#"{"id":"GJJ-005","title":"t","department":"GJJZX","colour":"red"}"#,
         ]
         .join("\n");
-        let problems = validate(&[file(FileKind::Entries, "e.jsonl", &text)], &known()).unwrap_err();
+        let problems =
+            validate(&[file(FileKind::Entries, "e.jsonl", &text)], &known()).unwrap_err();
         let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-        let fields: Vec<(usize, &str)> = problems.iter().map(|p| (p.line, p.field.as_str())).collect();
+        let fields: Vec<(usize, &str)> = problems
+            .iter()
+            .map(|p| (p.line, p.field.as_str()))
+            .collect();
         assert!(fields.contains(&(2, "json")), "{lines:?}");
         assert!(fields.contains(&(3, "title")), "{lines:?}");
         assert!(fields.contains(&(4, "department")), "{lines:?}");
@@ -393,7 +418,8 @@ mod tests {
 
     #[test]
     fn wrong_types_name_the_field() {
-        let text = r#"{"id":"A","title":"t","answer":"a","department":"GJJZX","questions":"不是数组"}"#;
+        let text =
+            r#"{"id":"A","title":"t","answer":"a","department":"GJJZX","questions":"不是数组"}"#;
         let problems = validate(&[file(FileKind::Entries, "e.jsonl", text)], &known()).unwrap_err();
         assert_eq!(problems[0].field, "questions");
     }

@@ -57,7 +57,11 @@ impl SearchRequest {
                 format!("limit 应在 1 到 {MAX_LIMIT} 之间，收到 {limit}"),
             ));
         }
-        let present = |value: Option<String>| value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let present = |value: Option<String>| {
+            value
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         Ok(SearchRequest {
             q: q.to_string(),
             region: present(region),

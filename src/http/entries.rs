@@ -22,7 +22,10 @@ struct EntryResponse {
     expired: bool,
 }
 
-async fn entry(State(app): State<AppState>, Path(id): Path<String>) -> AppResult<Json<EntryResponse>> {
+async fn entry(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Json<EntryResponse>> {
     let entry = app.entry(&id).await?;
     let validity = entry.content.validity_on(today());
     Ok(Json(EntryResponse {

@@ -19,7 +19,12 @@ fn status(kind: ErrorKind) -> StatusCode {
 }
 
 /// The JSON error body with the given status.
-pub fn error_response(status: StatusCode, code: &str, message: &str, details: &[String]) -> Response {
+pub fn error_response(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    details: &[String],
+) -> Response {
     let mut error = json!({ "code": code, "message": message });
     if !details.is_empty() {
         error["details"] = json!(details);
@@ -44,14 +49,29 @@ impl IntoResponse for AppError {
 }
 
 pub async fn not_found() -> Response {
-    error_response(StatusCode::NOT_FOUND, "not_found", "没有这个接口，请核对路径（接口都在 /api/v1 下）", &[])
+    error_response(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "没有这个接口，请核对路径（接口都在 /api/v1 下）",
+        &[],
+    )
 }
 
 pub async fn method_not_allowed() -> Response {
-    error_response(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "该接口不支持这个请求方法", &[])
+    error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "该接口不支持这个请求方法",
+        &[],
+    )
 }
 
 pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("handler panicked");
-    error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "服务器内部错误，请联系管理员并提供 x-request-id", &[])
+    error_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "服务器内部错误，请联系管理员并提供 x-request-id",
+        &[],
+    )
 }

@@ -1,7 +1,7 @@
 //! `GET /api/v1/search`: the agent's live answer search.
 
-use axum::extract::{Query, State};
 use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;

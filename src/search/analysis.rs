@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use super::lexicon::Lexicon;
 use super::phonetic::is_han;
 use super::tokenizer::{is_wordlike, normalize};
-use super::vocab::{PhoneticVocab, RegionSet, MAX_WORD_CHARS, MIN_WORD_CHARS};
+use super::vocab::{PhoneticVocab, RegionSet, MIN_WORD_CHARS};
 use crate::domain::search::QueryInterpretation;
 
 /// Weight of a synonym relative to the word the caller used.
@@ -64,9 +64,7 @@ struct Word {
     text: String,
     /// jieba part-of-speech tag.
     pos: String,
-    /// Character range within its segment.
-    start: usize,
-    end: usize,
+    /// Which run of kept words it belongs to.
     segment: usize,
 }
 
@@ -79,7 +77,10 @@ impl QueryAnalyzer<'_> {
             detected_region.get_or_insert_with(|| district.to_string());
             dropped_bytes[range].iter_mut().for_each(|d| *d = true);
         }
-        let dropped: Vec<bool> = text.char_indices().map(|(at, _)| dropped_bytes[at]).collect();
+        let dropped: Vec<bool> = text
+            .char_indices()
+            .map(|(at, _)| dropped_bytes[at])
+            .collect();
 
         // Words of the default cut, minus filler, stop words and district names; consecutive
         // kept words form the segments for the fuzzy layers.
@@ -93,7 +94,11 @@ impl QueryAnalyzer<'_> {
             if let Some(district) = short_region {
                 detected_region.get_or_insert_with(|| district.to_string());
             }
-            if !is_wordlike(word) || is_region_name || short_region.is_some() || self.lexicon.is_noise(word) {
+            if !is_wordlike(word)
+                || is_region_name
+                || short_region.is_some()
+                || self.lexicon.is_noise(word)
+            {
                 open_segment = false;
                 continue;
             }
@@ -102,13 +107,10 @@ impl QueryAnalyzer<'_> {
                 open_segment = true;
             }
             let segment = segments.len() - 1;
-            let start = segments[segment].chars().count();
             segments[segment].push_str(word);
             words.push(Word {
                 text: word.to_string(),
                 pos: tag.to_string(),
-                start,
-                end: start + word.chars().count(),
                 segment,
             });
         }
@@ -124,7 +126,12 @@ impl QueryAnalyzer<'_> {
             }
             let mut concept = self.concept(&word.text);
             concept.salience = self.salience(&word.text, &word.pos);
-            let added: Vec<&str> = self.lexicon.synonyms(&word.text).iter().map(String::as_str).collect();
+            let added: Vec<&str> = self
+                .lexicon
+                .synonyms(&word.text)
+                .iter()
+                .map(String::as_str)
+                .collect();
             if !added.is_empty() {
                 interpretation
                     .synonyms
@@ -135,7 +142,7 @@ impl QueryAnalyzer<'_> {
             concepts.push(concept);
         }
 
-        self.add_corrections(&words, &segments, &concept_of_word, &mut concepts, &mut interpretation);
+        self.add_corrections(&words, &concept_of_word, &mut concepts, &mut interpretation);
 
         let region = region.map(str::to_string).or(detected_region);
         interpretation.region = region.clone();
@@ -216,7 +223,8 @@ impl QueryAnalyzer<'_> {
         let jieba = &self.lexicon.jieba;
         let rarity = if jieba.has_word(word) {
             let freq = jieba.suggest_freq(word).max(1) as f32;
-            ((GENERAL_FREQ_COMMON / freq).ln() / (GENERAL_FREQ_COMMON / GENERAL_FREQ_RARE).ln()).clamp(0.0, 1.0)
+            ((GENERAL_FREQ_COMMON / freq).ln() / (GENERAL_FREQ_COMMON / GENERAL_FREQ_RARE).ln())
+                .clamp(0.0, 1.0)
         } else {
             0.5
         };
@@ -236,7 +244,6 @@ impl QueryAnalyzer<'_> {
     fn add_corrections(
         &self,
         words: &[Word],
-        segments: &[String],
         concept_of_word: &[Option<usize>],
         concepts: &mut Vec<Concept>,
         interpretation: &mut QueryInterpretation,
@@ -244,7 +251,6 @@ impl QueryAnalyzer<'_> {
         if self.vocab.is_empty() {
             return;
         }
-        let _ = segments;
         // Windows are runs of whole words inside one segment, so a correction never starts or
         // ends in the middle of a word the segmenter recognised.
         let mut i = 0;
@@ -272,7 +278,11 @@ impl QueryAnalyzer<'_> {
                 }
                 let overlapped: Vec<usize> = (i..=j).filter_map(|k| concept_of_word[k]).collect();
                 let is_word = self.lexicon.jieba.has_word(&window);
-                let importance = if is_word { CORRECTION_OF_WORD } else { CORRECTION_OF_NONWORD };
+                let importance = if is_word {
+                    CORRECTION_OF_WORD
+                } else {
+                    CORRECTION_OF_NONWORD
+                };
                 let damp = if is_word { 0.7 } else { 0.35 };
                 for &c in &overlapped {
                     if concepts[c].replaces.is_empty() {
@@ -283,7 +293,9 @@ impl QueryAnalyzer<'_> {
                     let mut concept = self.concept(candidate);
                     concept.importance = importance;
                     concept.replaces = overlapped.clone();
-                    interpretation.corrections.push(format!("{window} → {candidate}"));
+                    interpretation
+                        .corrections
+                        .push(format!("{window} → {candidate}"));
                     concepts.push(concept);
                 }
                 corrected_until = Some(j);
@@ -356,7 +368,11 @@ mod tests {
     fn homophones_of_known_words_are_corrected() {
         let q = analyze("公基金怎么提取");
         assert!(texts(&q).contains(&"公积金"), "{:?}", texts(&q));
-        assert!(q.interpretation.corrections.iter().any(|c| c.contains("公积金")));
+        assert!(q
+            .interpretation
+            .corrections
+            .iter()
+            .any(|c| c.contains("公积金")));
         let q = analyze("社保卡不办");
         assert!(texts(&q).contains(&"补办"), "{:?}", texts(&q));
     }
@@ -364,6 +380,10 @@ mod tests {
     #[test]
     fn correct_words_are_left_alone() {
         let q = analyze("公积金提取");
-        assert!(q.interpretation.corrections.is_empty(), "{:?}", q.interpretation.corrections);
+        assert!(
+            q.interpretation.corrections.is_empty(),
+            "{:?}",
+            q.interpretation.corrections
+        );
     }
 }

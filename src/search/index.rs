@@ -10,7 +10,9 @@ use tantivy::collector::TopDocs;
 use tantivy::schema::Value;
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, TantivyError, Term};
+use tantivy::{
+    Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, TantivyError, Term,
+};
 use time::Date;
 
 use super::analysis::{Concept, QueryAnalyzer};
@@ -92,9 +94,13 @@ impl SearchIndex {
         std::fs::create_dir_all(dir)?;
         let (schema, fields) = schema::build();
         let index = match Index::open_in_dir(dir) {
-            Ok(index) if stamp_of(&index).is_some_and(|s| {
-                s.schema_version == SCHEMA_VERSION && s.dictionaries == lexicon.digest
-            }) && index.schema() == schema => index,
+            Ok(index)
+                if stamp_of(&index).is_some_and(|s| {
+                    s.schema_version == SCHEMA_VERSION && s.dictionaries == lexicon.digest
+                }) && index.schema() == schema =>
+            {
+                index
+            }
             Ok(_) => {
                 tracing::info!(dir = %dir.display(), "index built with another schema or dictionaries, rebuilding");
                 recreate(dir, schema)?
@@ -138,7 +144,12 @@ impl SearchIndex {
 
     /// Districts known from the indexed entries.
     pub fn districts(&self) -> Vec<String> {
-        self.current().regions.districts().into_iter().map(str::to_string).collect()
+        self.current()
+            .regions
+            .districts()
+            .into_iter()
+            .map(str::to_string)
+            .collect()
     }
 
     fn current(&self) -> Arc<Snapshot> {
@@ -150,26 +161,35 @@ impl SearchIndex {
 
     /// Replaces every document with the published entries given.
     pub fn replace_all(&self, entries: &[Entry], mut stamp: IndexStamp) -> AppResult<()> {
-        self.write(|writer, fields| {
-            writer.delete_all_documents()?;
-            for entry in entries.iter().filter(|e| e.status == EntryStatus::Published) {
-                writer.add_document(document(fields, entry)?)?;
-            }
-            Ok(())
-        }, &mut stamp)
+        self.write(
+            |writer, fields| {
+                writer.delete_all_documents()?;
+                for entry in entries
+                    .iter()
+                    .filter(|e| e.status == EntryStatus::Published)
+                {
+                    writer.add_document(document(fields, entry)?)?;
+                }
+                Ok(())
+            },
+            &mut stamp,
+        )
     }
 
     /// Brings the given entries up to date: published ones are (re)added, others removed.
     pub fn upsert(&self, entries: &[Entry], mut stamp: IndexStamp) -> AppResult<()> {
-        self.write(|writer, fields| {
-            for entry in entries {
-                writer.delete_term(Term::from_field_text(fields.id, &entry.content.id));
-                if entry.status == EntryStatus::Published {
-                    writer.add_document(document(fields, entry)?)?;
+        self.write(
+            |writer, fields| {
+                for entry in entries {
+                    writer.delete_term(Term::from_field_text(fields.id, &entry.content.id));
+                    if entry.status == EntryStatus::Published {
+                        writer.add_document(document(fields, entry)?)?;
+                    }
                 }
-            }
-            Ok(())
-        }, &mut stamp)
+                Ok(())
+            },
+            &mut stamp,
+        )
     }
 
     fn write(
@@ -177,7 +197,10 @@ impl SearchIndex {
         change: impl FnOnce(&mut IndexWriter, &Fields) -> tantivy::Result<()>,
         stamp: &mut IndexStamp,
     ) -> AppResult<()> {
-        let mut guard = self.writer.lock().map_err(|_| AppError::internal("索引写入器状态异常"))?;
+        let mut guard = self
+            .writer
+            .lock()
+            .map_err(|_| AppError::internal("索引写入器状态异常"))?;
         if guard.is_none() {
             let writer = self
                 .index
@@ -228,13 +251,28 @@ impl SearchIndex {
         let mut words: Vec<String> = Vec::new();
         let mut regions: Vec<String> = Vec::new();
         for segment in searcher.segment_readers() {
-            for field in [self.fields.title, self.fields.questions, self.fields.keywords] {
-                collect_terms(&segment.inverted_index(field).map_err(index_error)?, &mut words)?;
+            for field in [
+                self.fields.title,
+                self.fields.questions,
+                self.fields.keywords,
+            ] {
+                collect_terms(
+                    &segment.inverted_index(field).map_err(index_error)?,
+                    &mut words,
+                )?;
             }
-            collect_terms(&segment.inverted_index(self.fields.region).map_err(index_error)?, &mut regions)?;
+            collect_terms(
+                &segment
+                    .inverted_index(self.fields.region)
+                    .map_err(index_error)?,
+                &mut regions,
+            )?;
         }
         let vocab = PhoneticVocab::new(
-            words.iter().map(String::as_str).chain(self.lexicon.synonym_terms()),
+            words
+                .iter()
+                .map(String::as_str)
+                .chain(self.lexicon.synonym_terms()),
         );
         let snapshot = Snapshot {
             vocab,
@@ -272,7 +310,10 @@ impl SearchIndex {
         let query = with_filters(&self.fields, scoring, &filters);
         let searcher = self.reader.searcher();
         let top = searcher
-            .search(&query, &TopDocs::with_limit(CANDIDATES.max(request.limit)).order_by_score())
+            .search(
+                &query,
+                &TopDocs::with_limit(CANDIDATES.max(request.limit)).order_by_score(),
+            )
             .map_err(index_error)?;
         let mut ranked: Vec<(f32, Entry)> = Vec::with_capacity(top.len());
         for (score, address) in top {
@@ -280,16 +321,26 @@ impl SearchIndex {
             let factor = region_factor(&entry.content.region, analyzed.region.as_deref());
             ranked.push((score * factor, entry));
         }
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.content.id.cmp(&b.1.content.id)));
+        ranked.sort_by(|a, b| {
+            b.0.total_cmp(&a.0)
+                .then_with(|| a.1.content.id.cmp(&b.1.content.id))
+        });
         // Rerank the head of the list by how much of the question each entry covers: an entry
         // that answers every part beats one that repeats a single word many times.
         let rerank = ranked.len().min(RERANK_DEPTH);
-        let weights: Vec<f32> = analyzed.concepts.iter().map(|c| specificity(&searcher, &self.fields, c)).collect();
+        let weights: Vec<f32> = analyzed
+            .concepts
+            .iter()
+            .map(|c| specificity(&searcher, &self.fields, c))
+            .collect();
         for (score, entry) in ranked.iter_mut().take(rerank) {
             let covered = coverage_with(&analyzed.concepts, &self.entry_words(entry), &weights);
             *score *= COVERAGE_FLOOR + covered.share;
         }
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.content.id.cmp(&b.1.content.id)));
+        ranked.sort_by(|a, b| {
+            b.0.total_cmp(&a.0)
+                .then_with(|| a.1.content.id.cmp(&b.1.content.id))
+        });
         ranked.truncate(request.limit);
 
         let judged = ranked
@@ -298,8 +349,24 @@ impl SearchIndex {
         let mut interpretation = analyzed.interpretation;
         if std::env::var("HOTLINE_DEBUG_CONCEPTS").is_ok() {
             for c in &analyzed.concepts {
-                let df = c.terms.iter().filter(|(_, w)| *w >= 0.8).filter_map(|(t, _)| searcher.doc_freq(&Term::from_field_text(self.fields.all, t)).ok()).max().unwrap_or(0);
-                interpretation.synonyms.push(format!("DBG\t{}\t{}\t{}\t{}", c.text, c.salience, df, c.replaces.len()));
+                let df = c
+                    .terms
+                    .iter()
+                    .filter(|(_, w)| *w >= 0.8)
+                    .filter_map(|(t, _)| {
+                        searcher
+                            .doc_freq(&Term::from_field_text(self.fields.all, t))
+                            .ok()
+                    })
+                    .max()
+                    .unwrap_or(0);
+                interpretation.synonyms.push(format!(
+                    "DBG\t{}\t{}\t{}\t{}",
+                    c.text,
+                    c.salience,
+                    df,
+                    c.replaces.len()
+                ));
             }
         }
         let confidence = judged.as_ref().map_or(0.0, |c| c.share);
@@ -314,7 +381,11 @@ impl SearchIndex {
                 } else {
                     snippet.to_html()
                 };
-                RankedEntry { entry, score, snippet }
+                RankedEntry {
+                    entry,
+                    score,
+                    snippet,
+                }
             })
             .collect();
         Ok(SearchResults {
@@ -363,11 +434,15 @@ impl SearchIndex {
     fn entry_words(&self, entry: &Entry) -> EntryWords {
         let c = &entry.content;
         let mut words = EntryWords::default();
-        let head = std::iter::once(&c.title).chain(&c.questions).chain(&c.keywords);
+        let head = std::iter::once(&c.title)
+            .chain(&c.questions)
+            .chain(&c.keywords);
         for text in head {
             self.add_words(text, &mut words.head);
         }
-        let body = std::iter::once(&c.answer).chain(&c.process).chain(&c.materials);
+        let body = std::iter::once(&c.answer)
+            .chain(&c.process)
+            .chain(&c.materials);
         for text in body {
             self.add_words(text, &mut words.body);
         }
@@ -406,13 +481,20 @@ fn specificity(searcher: &Searcher, fields: &Fields, concept: &Concept) -> f32 {
         .terms
         .iter()
         .filter(|(_, weight)| *weight >= 0.8)
-        .filter_map(|(term, _)| searcher.doc_freq(&Term::from_field_text(fields.all, term)).ok())
+        .filter_map(|(term, _)| {
+            searcher
+                .doc_freq(&Term::from_field_text(fields.all, term))
+                .ok()
+        })
         .max()
         .unwrap_or(0) as f32;
     (1.0 + (n - df + 0.5) / (df + 0.5)).ln().max(0.05)
 }
 
-fn collect_terms(inverted: &std::sync::Arc<tantivy::InvertedIndexReader>, into: &mut Vec<String>) -> AppResult<()> {
+fn collect_terms(
+    inverted: &std::sync::Arc<tantivy::InvertedIndexReader>,
+    into: &mut Vec<String>,
+) -> AppResult<()> {
     let mut stream = inverted.terms().stream()?;
     while stream.advance() {
         if let Ok(text) = std::str::from_utf8(stream.key()) {
@@ -438,13 +520,18 @@ fn document(fields: &Fields, entry: &Entry) -> tantivy::Result<TantivyDocument> 
         }
     }
     doc.add_text(fields.answer, &c.answer);
-    let head = std::iter::once(&c.title).chain(&c.questions).chain(&c.keywords);
+    let head = std::iter::once(&c.title)
+        .chain(&c.questions)
+        .chain(&c.keywords);
     for text in head {
         doc.add_text(fields.all, text);
         doc.add_text(fields.head_bigrams, text);
         doc.add_text(fields.head_pinyin, text);
     }
-    for text in std::iter::once(&c.answer).chain(&c.process).chain(&c.materials) {
+    for text in std::iter::once(&c.answer)
+        .chain(&c.process)
+        .chain(&c.materials)
+    {
         doc.add_text(fields.all, text);
     }
     doc.add_text(fields.department, &c.department);
@@ -453,7 +540,8 @@ fn document(fields: &Fields, entry: &Entry) -> tantivy::Result<TantivyDocument> 
     let day = |d: &Option<String>| d.as_deref().and_then(parse_date).map(day_number);
     doc.add_i64(fields.valid_from, day(&c.valid_from).unwrap_or(i64::MIN));
     doc.add_i64(fields.valid_to, day(&c.valid_to).unwrap_or(i64::MAX));
-    let payload = serde_json::to_string(entry).map_err(|e| TantivyError::InternalError(e.to_string()))?;
+    let payload =
+        serde_json::to_string(entry).map_err(|e| TantivyError::InternalError(e.to_string()))?;
     doc.add_text(fields.payload, payload);
     Ok(doc)
 }
@@ -476,7 +564,11 @@ fn recreate(dir: &Path, schema: tantivy::schema::Schema) -> AppResult<Index> {
 }
 
 fn index_error(err: TantivyError) -> AppError {
-    AppError::new(ErrorKind::Unavailable, "index_error", format!("搜索索引出错：{err}"))
+    AppError::new(
+        ErrorKind::Unavailable,
+        "index_error",
+        format!("搜索索引出错：{err}"),
+    )
 }
 
 #[cfg(test)]
@@ -507,7 +599,10 @@ mod tests {
             published(entry("GJJ-1", "租房如何提取住房公积金？")),
             published(entry("GJJ-2", "购房如何提取住房公积金？")),
         ];
-        let stamp = IndexStamp { knowledge: "k".into(), ..IndexStamp::default() };
+        let stamp = IndexStamp {
+            knowledge: "k".into(),
+            ..IndexStamp::default()
+        };
         index.replace_all(&entries, stamp).unwrap();
         assert_eq!(index.doc_count(), 2);
         assert_eq!(index.stamp().unwrap().knowledge, "k");

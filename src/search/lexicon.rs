@@ -52,7 +52,12 @@ impl Lexicon {
     }
 
     /// Builds a lexicon from the text of each dictionary file.
-    pub fn from_texts(user_dict: &str, synonyms: &str, fillers: &str, stopwords: &str) -> AppResult<Lexicon> {
+    pub fn from_texts(
+        user_dict: &str,
+        synonyms: &str,
+        fillers: &str,
+        stopwords: &str,
+    ) -> AppResult<Lexicon> {
         let mut digest = Sha256::new();
         for text in [user_dict, synonyms, fillers, stopwords] {
             digest.update(text.as_bytes());
@@ -96,7 +101,9 @@ impl Lexicon {
         }
         let mut fillers_by_length: Vec<String> = fillers.iter().cloned().collect();
         fillers_by_length.sort_by_key(|f| std::cmp::Reverse(f.chars().count()));
-        let stopwords = data_lines(stopwords).map(|(_, l)| l.to_lowercase()).collect();
+        let stopwords = data_lines(stopwords)
+            .map(|(_, l)| l.to_lowercase())
+            .collect();
         Ok(Lexicon {
             jieba: Arc::new(jieba),
             synonyms: groups,
@@ -165,7 +172,12 @@ pub(crate) mod tests {
     #[test]
     fn synonym_terms_stay_whole_when_segmented() {
         let lex = lexicon();
-        let words: Vec<&str> = lex.jieba.cut("公积金能取出来吗", true).into_iter().map(|t| t.word).collect();
+        let words: Vec<&str> = lex
+            .jieba
+            .cut("公积金能取出来吗", true)
+            .into_iter()
+            .map(|t| t.word)
+            .collect();
         assert!(words.contains(&"取出来"), "{words:?}");
         assert!(words.contains(&"公积金"), "{words:?}");
     }
@@ -181,7 +193,9 @@ pub(crate) mod tests {
 
     #[test]
     fn a_bad_frequency_names_file_and_line() {
-        let err = Lexicon::from_texts("公积金 lots n", "", "", "").err().unwrap();
+        let err = Lexicon::from_texts("公积金 lots n", "", "", "")
+            .err()
+            .unwrap();
         assert!(err.message.contains("user_dict.txt:1"), "{}", err.message);
     }
 

@@ -3,7 +3,9 @@
 
 use std::ops::Bound;
 
-use tantivy::query::{BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, Query, RangeQuery, TermQuery,
+};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
 
@@ -89,13 +91,19 @@ pub fn scoring_query(fields: &Fields, analyzed: &AnalyzedQuery) -> Option<Box<dy
     for segment in &analyzed.segments {
         for gram in bigrams(segment) {
             if fuzzy_terms < MAX_FUZZY_TERMS {
-                clauses.push((Occur::Should, boosted(term_query(fields.head_bigrams, &gram), BIGRAM_WEIGHT)));
+                clauses.push((
+                    Occur::Should,
+                    boosted(term_query(fields.head_bigrams, &gram), BIGRAM_WEIGHT),
+                ));
                 fuzzy_terms += 1;
             }
         }
         for gram in pinyin_bigrams(segment) {
             if fuzzy_terms < 2 * MAX_FUZZY_TERMS {
-                clauses.push((Occur::Should, boosted(term_query(fields.head_pinyin, &gram), PINYIN_WEIGHT)));
+                clauses.push((
+                    Occur::Should,
+                    boosted(term_query(fields.head_pinyin, &gram), PINYIN_WEIGHT),
+                ));
                 fuzzy_terms += 1;
             }
         }

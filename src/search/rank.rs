@@ -7,7 +7,7 @@ use super::analysis::Concept;
 use crate::domain::entry::CITY_WIDE;
 
 /// Below this confidence a search reports `no_answer: true`.
-pub const NO_ANSWER_BELOW: f32 = 0.5;
+pub const NO_ANSWER_BELOW: f32 = 0.15;
 /// How much a match in the body (answer, steps, materials) counts against one in the head
 /// (title, alternative questions, keywords) when judging coverage.
 const BODY_MATCH: f32 = 0.6;
@@ -18,7 +18,13 @@ const BODY_MATCH: f32 = 0.6;
 pub fn region_factor(entry_region: &str, caller_region: Option<&str>) -> f32 {
     let city_wide = entry_region == CITY_WIDE;
     match caller_region {
-        Some(region) if region == entry_region => if city_wide { 1.0 } else { 1.5 },
+        Some(region) if region == entry_region => {
+            if city_wide {
+                1.0
+            } else {
+                1.8
+            }
+        }
         Some(_) if city_wide => 1.0,
         Some(_) => 0.55,
         None if city_wide => 1.0,
@@ -58,7 +64,12 @@ pub struct Coverage {
 /// Judges how much of the question an entry covers. Each concept counts with its salience
 /// times `specificity` (an IDF over the knowledge base); corrections of misheard words stand
 /// in for the words they replace.
-pub fn coverage(concepts: &[Concept], words: &EntryWords, specificity: &dyn Fn(&Concept) -> f32) -> Coverage {
+#[cfg(test)]
+pub fn coverage(
+    concepts: &[Concept],
+    words: &EntryWords,
+    specificity: &dyn Fn(&Concept) -> f32,
+) -> Coverage {
     let weights: Vec<f32> = concepts.iter().map(specificity).collect();
     coverage_with(concepts, words, &weights)
 }
@@ -95,7 +106,11 @@ pub fn coverage_with(concepts: &[Concept], words: &EntryWords, specificity: &[f3
     }
     missing.sort_by(|a, b| b.0.total_cmp(&a.0));
     Coverage {
-        share: if total <= 0.0 { 0.0 } else { (covered / total).clamp(0.0, 1.0) },
+        share: if total <= 0.0 {
+            0.0
+        } else {
+            (covered / total).clamp(0.0, 1.0)
+        },
         unmatched: missing.into_iter().map(|(_, t)| t.to_string()).collect(),
     }
 }
@@ -134,7 +149,10 @@ mod tests {
     fn coverage_counts_head_matches_fully_and_body_matches_partly() {
         let concepts = vec![concept("公积金", &["公积金"]), concept("租房", &["租房"])];
         let flat = |_: &Concept| 1.0;
-        assert_eq!(coverage(&concepts, &words(&["公积金", "租房"], &[]), &flat).share, 1.0);
+        assert_eq!(
+            coverage(&concepts, &words(&["公积金", "租房"], &[]), &flat).share,
+            1.0
+        );
         let partial = coverage(&concepts, &words(&["公积金"], &["租房"]), &flat).share;
         assert!((partial - 0.8).abs() < 1e-6);
         assert_eq!(coverage(&concepts, &words(&[], &[]), &flat).share, 0.0);
@@ -153,7 +171,11 @@ mod tests {
     fn a_correction_stands_in_for_the_misheard_words() {
         let mut correction = concept("公积金", &["公积金"]);
         correction.replaces = vec![0, 1];
-        let concepts = vec![concept("公", &["公"]), concept("基金", &["基金"]), correction];
+        let concepts = vec![
+            concept("公", &["公"]),
+            concept("基金", &["基金"]),
+            correction,
+        ];
         let value = coverage(&concepts, &words(&["公积金"], &[]), &|_| 1.0);
         assert_eq!(value.share, 1.0);
     }

@@ -252,7 +252,10 @@ mod tests {
 
     #[test]
     fn bigrams_cover_unknown_words_and_keep_latin_whole() {
-        assert_eq!(bigrams(&normalize("公基金HPV疫苗")), vec!["公基", "基金", "hpv", "疫苗"]);
+        assert_eq!(
+            bigrams(&normalize("公基金HPV疫苗")),
+            vec!["公基", "基金", "hpv", "疫苗"]
+        );
         assert_eq!(bigrams("办"), vec!["办"]);
     }
 

@@ -33,15 +33,27 @@ impl PhoneticVocab {
                 continue;
             }
             if let Some(fuzzy) = word_key(word) {
-                vocab.by_fuzzy.entry(fuzzy).or_default().push(word.to_string());
+                vocab
+                    .by_fuzzy
+                    .entry(fuzzy)
+                    .or_default()
+                    .push(word.to_string());
             }
             let exact: Vec<String> = word
                 .chars()
                 .filter_map(|c| c.to_pinyin().map(|p| p.plain().to_string()))
                 .collect();
-            vocab.by_exact.entry(exact.join("_")).or_default().push(word.to_string());
+            vocab
+                .by_exact
+                .entry(exact.join("_"))
+                .or_default()
+                .push(word.to_string());
         }
-        for list in vocab.by_exact.values_mut().chain(vocab.by_fuzzy.values_mut()) {
+        for list in vocab
+            .by_exact
+            .values_mut()
+            .chain(vocab.by_fuzzy.values_mut())
+        {
             list.sort();
         }
         vocab
@@ -72,7 +84,13 @@ impl PhoneticVocab {
             word_key(window).and_then(|k| self.by_fuzzy.get(&k))
         };
         found
-            .map(|words| words.iter().map(String::as_str).filter(|w| *w != window).collect())
+            .map(|words| {
+                words
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|w| *w != window)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
