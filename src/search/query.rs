@@ -18,7 +18,7 @@ use super::tokenizer::{bigrams, pinyin_bigrams};
 const FIELD_WEIGHTS: [(FieldKind, f32); 4] = [
     (FieldKind::All, 1.0),
     (FieldKind::Title, 1.2),
-    (FieldKind::Questions, 0.8),
+    (FieldKind::Questions, 1.1),
     (FieldKind::Keywords, 0.8),
 ];
 /// Weight of each character bigram and pinyin bigram of the query against the entry head.
