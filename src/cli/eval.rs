@@ -88,7 +88,7 @@ pub async fn eval(app: &App, args: &EvalArgs) -> AppResult<BTreeMap<String, Kind
                 "qid": query.qid, "kind": query.kind, "query": query.query, "rank": rank,
                 "confidence": found.confidence, "top": ranked.iter().take(3).collect::<Vec<_>>(),
                 "unmatched": found.interpretation.unmatched, "terms": found.interpretation.terms,
-                "corrections": found.interpretation.corrections, "dbg": found.interpretation.synonyms,
+                "corrections": found.interpretation.corrections,
             }).to_string());
             details.push('\n');
             EvalRun {

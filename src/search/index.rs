@@ -347,28 +347,6 @@ impl SearchIndex {
             .first()
             .map(|(_, top)| coverage_with(&analyzed.concepts, &self.entry_words(top), &weights));
         let mut interpretation = analyzed.interpretation;
-        if std::env::var("HOTLINE_DEBUG_CONCEPTS").is_ok() {
-            for c in &analyzed.concepts {
-                let df = c
-                    .terms
-                    .iter()
-                    .filter(|(_, w)| *w >= 0.8)
-                    .filter_map(|(t, _)| {
-                        searcher
-                            .doc_freq(&Term::from_field_text(self.fields.all, t))
-                            .ok()
-                    })
-                    .max()
-                    .unwrap_or(0);
-                interpretation.synonyms.push(format!(
-                    "DBG\t{}\t{}\t{}\t{}",
-                    c.text,
-                    c.salience,
-                    df,
-                    c.replaces.len()
-                ));
-            }
-        }
         let confidence = judged.as_ref().map_or(0.0, |c| c.share);
         interpretation.unmatched = judged.map(|c| c.unmatched).unwrap_or_default();
         let snippets = self.snippet_generator(&analyzed.concepts);
