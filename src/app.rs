@@ -378,14 +378,16 @@ pub async fn prepare_service(config: Config) -> AppResult<Service> {
         );
     }
     match app.sync_index(false).await? {
-        IndexSync::Deferred => return Err(AppError::new(
-            ErrorKind::Conflict,
-            "index_locked",
-            format!(
+        IndexSync::Deferred => {
+            return Err(AppError::new(
+                ErrorKind::Conflict,
+                "index_locked",
+                format!(
                 "索引目录 {} 正被另一个 hotline serve 使用：每个实例需要自己的 HOTLINE_INDEX_DIR",
                 app.config.index_dir.display()
             ),
-        )),
+            ))
+        }
         sync => tracing::info!(?sync, documents = app.index.doc_count(), "index ready"),
     }
     let sync_app = app.clone();

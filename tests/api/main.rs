@@ -1,1 +1,15 @@
 //! Integration tests through HTTP and the CLI: one test binary, an app per test.
+//!
+//! Tests declared with `both_engines!` run on SQLite and, when `HOTLINE_TEST_POSTGRES_URL`
+//! names a PostgreSQL server, on PostgreSQL too (each in a database of its own).
+
+#[macro_use]
+mod helpers;
+
+mod cli;
+mod entries;
+mod health;
+mod index;
+mod quality;
+mod search;
+mod search_filters;

