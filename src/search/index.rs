@@ -18,7 +18,7 @@ use time::Date;
 use super::analysis::{Concept, QueryAnalyzer};
 use super::lexicon::Lexicon;
 use super::query::{plain_query, scoring_query, with_filters, Filters};
-use super::rank::{coverage_with, region_factor, EntryWords, NO_ANSWER_BELOW};
+use super::rank::{coverage_with, no_answer, region_factor, EntryWords, Specificity};
 use super::schema::{self, Fields, SCHEMA_VERSION};
 use super::tokenizer::{self, is_wordlike, normalize, WordTokenizer};
 use super::vocab::{PhoneticVocab, RegionSet};
@@ -328,7 +328,7 @@ impl SearchIndex {
         // Rerank the head of the list by how much of the question each entry covers: an entry
         // that answers every part beats one that repeats a single word many times.
         let rerank = ranked.len().min(RERANK_DEPTH);
-        let weights: Vec<f32> = analyzed
+        let weights: Vec<Specificity> = analyzed
             .concepts
             .iter()
             .map(|c| specificity(&searcher, &self.fields, c))
@@ -348,6 +348,7 @@ impl SearchIndex {
             .map(|(_, top)| coverage_with(&analyzed.concepts, &self.entry_words(top), &weights));
         let mut interpretation = analyzed.interpretation;
         let confidence = judged.as_ref().map_or(0.0, |c| c.share);
+        let judged_no_answer = judged.as_ref().is_none_or(no_answer);
         interpretation.unmatched = judged.map(|c| c.unmatched).unwrap_or_default();
         let snippets = self.snippet_generator(&analyzed.concepts);
         let hits = ranked
@@ -369,7 +370,7 @@ impl SearchIndex {
         Ok(SearchResults {
             hits,
             confidence,
-            no_answer: confidence < NO_ANSWER_BELOW,
+            no_answer: judged_no_answer,
             interpretation,
         })
     }
@@ -453,7 +454,7 @@ impl SearchIndex {
 /// How specific a concept is: the BM25 IDF of its most common form in the whole index. A word
 /// the knowledge base never uses is maximally specific, which is what makes questions about
 /// things the knowledge base does not cover stand out.
-fn specificity(searcher: &Searcher, fields: &Fields, concept: &Concept) -> f32 {
+fn specificity(searcher: &Searcher, fields: &Fields, concept: &Concept) -> Specificity {
     let n = searcher.num_docs() as f32;
     let df = concept
         .terms
@@ -466,7 +467,10 @@ fn specificity(searcher: &Searcher, fields: &Fields, concept: &Concept) -> f32 {
         })
         .max()
         .unwrap_or(0) as f32;
-    (1.0 + (n - df + 0.5) / (df + 0.5)).ln().max(0.05)
+    Specificity {
+        idf: (1.0 + (n - df + 0.5) / (df + 0.5)).ln().max(0.05),
+        known: df > 0.0,
+    }
 }
 
 fn collect_terms(

@@ -13,4 +13,3 @@ mod vocab;
 
 pub use index::{IndexStamp, RankedEntry, SearchIndex, SearchResults};
 pub use lexicon::Lexicon;
-pub use rank::NO_ANSWER_BELOW;

@@ -8,6 +8,20 @@ use crate::domain::entry::CITY_WIDE;
 
 /// Below this confidence a search reports `no_answer: true`.
 pub const NO_ANSWER_BELOW: f32 = 0.15;
+/// A short question whose main subject is a word no entry uses (演唱会, 征信) is answered only
+/// when the first hit still covers this much of it. Long transcripts are judged by coverage
+/// alone: they are full of words no entry uses.
+const NO_ANSWER_BELOW_WITHOUT_SUBJECT: f32 = 0.5;
+const SHORT_QUESTION_CONCEPTS: usize = 5;
+
+/// How telling one concept is across the knowledge base.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Specificity {
+    /// BM25 IDF of its most common form.
+    pub idf: f32,
+    /// Whether any entry uses the word or one of its synonyms.
+    pub known: bool,
+}
 /// How much a match in the body (answer, steps, materials) counts against one in the head
 /// (title, alternative questions, keywords) when judging coverage.
 const BODY_MATCH: f32 = 0.6;
@@ -59,6 +73,14 @@ pub struct Coverage {
     pub share: f32,
     /// The caller's words the entry does not cover, most telling first.
     pub unmatched: Vec<String>,
+    /// The weightiest concept of a short question is a word no entry uses.
+    pub subject_unknown: bool,
+}
+
+/// Whether a judged first hit should be reported as no answer.
+pub fn no_answer(coverage: &Coverage) -> bool {
+    coverage.share < NO_ANSWER_BELOW
+        || (coverage.subject_unknown && coverage.share < NO_ANSWER_BELOW_WITHOUT_SUBJECT)
 }
 
 /// Judges how much of the question an entry covers. Each concept counts with its salience
@@ -75,11 +97,15 @@ pub fn coverage(
 }
 
 /// [`coverage`] with each concept's specificity computed beforehand (one per concept).
-pub fn coverage_with(concepts: &[Concept], words: &EntryWords, specificity: &[f32]) -> Coverage {
+pub fn coverage_with(
+    concepts: &[Concept],
+    words: &EntryWords,
+    specificity: &[Specificity],
+) -> Coverage {
     let matched = |c: &Concept| {
         c.terms
             .iter()
-            .map(|(term, weight)| words.strength(term) * weight.clamp(0.7, 1.0))
+            .map(|(term, weight)| words.strength(term) * weight.clamp(0.5, 1.0))
             .fold(0.0f32, f32::max)
     };
     let mut strengths: Vec<f32> = concepts.iter().map(matched).collect();
@@ -93,15 +119,21 @@ pub fn coverage_with(concepts: &[Concept], words: &EntryWords, specificity: &[f3
     let mut total = 0.0;
     let mut covered = 0.0;
     let mut missing: Vec<(f32, &str)> = Vec::new();
+    let mut heaviest: Option<(f32, bool)> = None;
+    let mut counted = 0;
     for ((concept, strength), specific) in concepts.iter().zip(strengths).zip(specificity) {
         if !concept.replaces.is_empty() {
             continue;
         }
-        let weight = concept.salience * concept.salience * specific;
+        counted += 1;
+        let weight = concept.salience * concept.salience * specific.idf;
         total += weight;
         covered += weight * strength;
         if strength == 0.0 {
             missing.push((weight, concept.text.as_str()));
+        }
+        if heaviest.is_none_or(|(w, _)| weight > w) {
+            heaviest = Some((weight, strength == 0.0 && !specific.known));
         }
     }
     missing.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -112,6 +144,8 @@ pub fn coverage_with(concepts: &[Concept], words: &EntryWords, specificity: &[f3
             (covered / total).clamp(0.0, 1.0)
         },
         unmatched: missing.into_iter().map(|(_, t)| t.to_string()).collect(),
+        subject_unknown: counted <= SHORT_QUESTION_CONCEPTS
+            && heaviest.is_some_and(|(_, unknown)| unknown),
     }
 }
 
