@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use time::Date;
+
 use crate::config::Config;
 use crate::db::{Db, EntryWrite, SearchRecord, REINDEX_GENERATION};
 use crate::domain::date::{now_timestamp, today};
@@ -220,14 +222,28 @@ impl App {
 
     /// A search without logging, for evaluation.
     pub async fn run_search(&self, request: SearchRequest) -> AppResult<SearchResults> {
-        let index = self.index.clone();
-        tokio::task::spawn_blocking(move || index.search(&request, today())).await?
+        self.run_search_on(request, today()).await
     }
 
-    /// The plain-BM25 baseline, for evaluation.
-    pub async fn run_plain_search(&self, q: String, limit: usize) -> AppResult<Vec<String>> {
+    /// A search without logging as agents would see it on `day` (which policies are in force).
+    pub async fn run_search_on(
+        &self,
+        request: SearchRequest,
+        day: Date,
+    ) -> AppResult<SearchResults> {
         let index = self.index.clone();
-        tokio::task::spawn_blocking(move || index.search_plain(&q, limit, today())).await?
+        tokio::task::spawn_blocking(move || index.search(&request, day)).await?
+    }
+
+    /// The plain-BM25 baseline on `day`, for evaluation.
+    pub async fn run_plain_search(
+        &self,
+        q: String,
+        limit: usize,
+        day: Date,
+    ) -> AppResult<Vec<String>> {
+        let index = self.index.clone();
+        tokio::task::spawn_blocking(move || index.search_plain(&q, limit, day)).await?
     }
 
     pub async fn entry(&self, id: &str) -> AppResult<Entry> {

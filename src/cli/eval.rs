@@ -8,6 +8,9 @@ use clap::Args;
 
 use crate::app::App;
 use crate::config::Config;
+use time::Date;
+
+use crate::domain::date::{parse_date, today};
 use crate::domain::eval::{evaluate, EvalQuery, EvalRun, KindMetrics};
 use crate::domain::search::SearchRequest;
 use crate::error::{AppError, AppResult};
@@ -28,6 +31,10 @@ pub struct EvalArgs {
     /// Write one JSON line per query (rank, confidence, uncovered words) to this file
     #[arg(long)]
     pub details: Option<PathBuf>,
+    /// Judge which policies are in force as of this day (YYYY-MM-DD) instead of today, so a
+    /// labelled set keeps its meaning after policies in it expire
+    #[arg(long, value_parser = parse_day)]
+    pub as_of: Option<Date>,
 }
 
 pub async fn run(config: Config, args: EvalArgs) -> AppResult<ExitCode> {
@@ -47,11 +54,12 @@ pub async fn run(config: Config, args: EvalArgs) -> AppResult<ExitCode> {
 pub async fn eval(app: &App, args: &EvalArgs) -> AppResult<BTreeMap<String, KindMetrics>> {
     app.sync_index(false).await?;
     let queries = read_queries(&args.file)?;
+    let day = args.as_of.unwrap_or_else(today);
     let mut results = Vec::with_capacity(queries.len());
     let mut details = String::new();
     for query in queries {
         let run = if args.baseline {
-            let ranked = app.run_plain_search(query.query.clone(), 10).await?;
+            let ranked = app.run_plain_search(query.query.clone(), 10, day).await?;
             let rank = ranked
                 .iter()
                 .position(|id| query.relevant.contains(id))
@@ -74,7 +82,7 @@ pub async fn eval(app: &App, args: &EvalArgs) -> AppResult<BTreeMap<String, Kind
                 Some(10),
                 false,
             )?;
-            let found = app.run_search(request).await?;
+            let found = app.run_search_on(request, day).await?;
             let ranked: Vec<&str> = found
                 .hits
                 .iter()
@@ -127,6 +135,10 @@ fn print_failure(query: &EvalQuery, run: &EvalRun) {
             query.qid, query.kind, query.query, query.relevant, top3, run.no_answer
         );
     }
+}
+
+fn parse_day(text: &str) -> Result<Date, String> {
+    parse_date(text).ok_or_else(|| format!("日期 {text:?} 无效，应为 YYYY-MM-DD"))
 }
 
 fn read_queries(path: &PathBuf) -> AppResult<Vec<EvalQuery>> {

@@ -83,20 +83,26 @@ pub fn no_answer(coverage: &Coverage) -> bool {
         || (coverage.subject_unknown && coverage.share < NO_ANSWER_BELOW_WITHOUT_SUBJECT)
 }
 
-/// Judges how much of the question an entry covers. Each concept counts with its salience
-/// times `specificity` (an IDF over the knowledge base); corrections of misheard words stand
-/// in for the words they replace.
+/// [`coverage_with`] for tests, with specificity given as a function.
 #[cfg(test)]
 pub fn coverage(
     concepts: &[Concept],
     words: &EntryWords,
     specificity: &dyn Fn(&Concept) -> f32,
 ) -> Coverage {
-    let weights: Vec<f32> = concepts.iter().map(specificity).collect();
+    let weights: Vec<Specificity> = concepts
+        .iter()
+        .map(|c| Specificity {
+            idf: specificity(c),
+            known: true,
+        })
+        .collect();
     coverage_with(concepts, words, &weights)
 }
 
-/// [`coverage`] with each concept's specificity computed beforehand (one per concept).
+/// Judges how much of the question an entry covers. Each concept counts with its salience
+/// squared times its specificity (an IDF over the knowledge base), one per concept;
+/// corrections of misheard words stand in for the words they replace.
 pub fn coverage_with(
     concepts: &[Concept],
     words: &EntryWords,
@@ -199,6 +205,26 @@ mod tests {
         let result = coverage(&concepts, &words(&["开门"], &[]), &idf);
         assert!(result.share < 0.2, "{result:?}");
         assert_eq!(result.unmatched, vec!["图书馆"]);
+    }
+
+    #[test]
+    fn a_short_question_about_something_no_entry_mentions_has_no_answer() {
+        let concepts = vec![concept("演唱会", &["演唱会"]), concept("门票", &["门票"])];
+        let stats = [
+            Specificity {
+                idf: 5.0,
+                known: false,
+            },
+            Specificity {
+                idf: 2.0,
+                known: true,
+            },
+        ];
+        let judged = coverage_with(&concepts, &words(&["门票"], &[]), &stats);
+        assert!(judged.subject_unknown);
+        assert!(no_answer(&judged), "{judged:?}");
+        let judged = coverage_with(&concepts, &words(&["门票", "演唱会"], &[]), &stats);
+        assert!(!no_answer(&judged), "{judged:?}");
     }
 
     #[test]
