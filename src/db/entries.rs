@@ -9,6 +9,7 @@ use crate::domain::import::ImportBatch;
 use crate::domain::{Entry, EntryContent, EntryStatus};
 use crate::error::{AppError, AppResult};
 
+const PUBLISHED: EntryStatus = EntryStatus::Published;
 const ENTRY_COLUMNS: &str = "id, title, questions, answer, process, materials, department, category, region, keywords, valid_from, valid_to, status, revision, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
@@ -168,14 +169,14 @@ impl Db {
                 }
                 Some(existing) => {
                     let revision = existing.revision + 1;
-                    update_entry(&mut tx, content, EntryStatus::Published, revision, now).await?;
-                    insert_revision(&mut tx, content, EntryStatus::Published, revision, now)
+                    write_entry(&mut tx, UPDATE_ENTRY, content, PUBLISHED, revision, now).await?;
+                    write_entry(&mut tx, INSERT_REVISION, content, PUBLISHED, revision, now)
                         .await?;
                     write.updated += 1;
                 }
                 None => {
-                    insert_entry(&mut tx, content, EntryStatus::Published, now).await?;
-                    insert_revision(&mut tx, content, EntryStatus::Published, 1, now).await?;
+                    write_entry(&mut tx, INSERT_ENTRY, content, PUBLISHED, 1, now).await?;
+                    write_entry(&mut tx, INSERT_REVISION, content, PUBLISHED, 1, now).await?;
                     write.created += 1;
                 }
             }
@@ -207,97 +208,47 @@ impl Db {
     }
 }
 
-async fn insert_entry(
-    tx: &mut Transaction<'static, Any>,
-    e: &EntryContent,
-    status: EntryStatus,
-    now: &str,
-) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO entries (id, title, questions, answer, process, materials, department, category,
-                              region, keywords, valid_from, valid_to, status, revision, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $14)",
-    )
-    .bind(&e.id)
-    .bind(&e.title)
-    .bind(to_json_text(&e.questions))
-    .bind(&e.answer)
-    .bind(to_json_text(&e.process))
-    .bind(to_json_text(&e.materials))
-    .bind(&e.department)
-    .bind(&e.category)
-    .bind(&e.region)
-    .bind(to_json_text(&e.keywords))
-    .bind(e.valid_from.clone())
-    .bind(e.valid_to.clone())
-    .bind(status.as_str())
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
+/// The three statements that write an entry's state. Each takes the content fields as
+/// `$1`–`$12` in interchange order, then status, revision and the timestamp.
+const INSERT_ENTRY: &str =
+    "INSERT INTO entries (id, title, questions, answer, process, materials, department,
+        category, region, keywords, valid_from, valid_to, status, revision, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)";
+const UPDATE_ENTRY: &str =
+    "UPDATE entries SET title = $2, questions = $3, answer = $4, process = $5,
+        materials = $6, department = $7, category = $8, region = $9, keywords = $10,
+        valid_from = $11, valid_to = $12, status = $13, revision = $14, updated_at = $15
+     WHERE id = $1";
+const INSERT_REVISION: &str =
+    "INSERT INTO entry_revisions (entry_id, title, questions, answer, process, materials,
+        department, category, region, keywords, valid_from, valid_to, status, revision, saved_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 
-async fn update_entry(
+async fn write_entry(
     tx: &mut Transaction<'static, Any>,
+    sql: &str,
     e: &EntryContent,
     status: EntryStatus,
     revision: i64,
     now: &str,
 ) -> AppResult<()> {
-    sqlx::query(
-        "UPDATE entries SET title = $2, questions = $3, answer = $4, process = $5, materials = $6,
-                department = $7, category = $8, region = $9, keywords = $10, valid_from = $11,
-                valid_to = $12, status = $13, revision = $14, updated_at = $15
-         WHERE id = $1",
-    )
-    .bind(&e.id)
-    .bind(&e.title)
-    .bind(to_json_text(&e.questions))
-    .bind(&e.answer)
-    .bind(to_json_text(&e.process))
-    .bind(to_json_text(&e.materials))
-    .bind(&e.department)
-    .bind(&e.category)
-    .bind(&e.region)
-    .bind(to_json_text(&e.keywords))
-    .bind(e.valid_from.clone())
-    .bind(e.valid_to.clone())
-    .bind(status.as_str())
-    .bind(revision)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-async fn insert_revision(
-    tx: &mut Transaction<'static, Any>,
-    e: &EntryContent,
-    status: EntryStatus,
-    revision: i64,
-    now: &str,
-) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO entry_revisions (entry_id, revision, title, questions, answer, process, materials,
-                department, category, region, keywords, valid_from, valid_to, status, saved_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-    )
-    .bind(&e.id)
-    .bind(revision)
-    .bind(&e.title)
-    .bind(to_json_text(&e.questions))
-    .bind(&e.answer)
-    .bind(to_json_text(&e.process))
-    .bind(to_json_text(&e.materials))
-    .bind(&e.department)
-    .bind(&e.category)
-    .bind(&e.region)
-    .bind(to_json_text(&e.keywords))
-    .bind(e.valid_from.clone())
-    .bind(e.valid_to.clone())
-    .bind(status.as_str())
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
+    sqlx::query(sql)
+        .bind(&e.id)
+        .bind(&e.title)
+        .bind(to_json_text(&e.questions))
+        .bind(&e.answer)
+        .bind(to_json_text(&e.process))
+        .bind(to_json_text(&e.materials))
+        .bind(&e.department)
+        .bind(&e.category)
+        .bind(&e.region)
+        .bind(to_json_text(&e.keywords))
+        .bind(e.valid_from.clone())
+        .bind(e.valid_to.clone())
+        .bind(status.as_str())
+        .bind(revision)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }

@@ -1,5 +1,7 @@
-//! Liveness probe.
+//! Probes: liveness (`/healthz`) and readiness (`/readyz`: database reachable, index open).
 
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -7,9 +9,28 @@ use serde_json::{json, Value};
 use super::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
 }
 
 async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
+}
+
+async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<Value>) {
+    let database = app.db.ping().await.is_ok();
+    let documents = app.index.doc_count();
+    let ready = database && app.index.stamp().is_some();
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "status": if ready { "ready" } else { "not_ready" },
+        "database": if database { "ok" } else { "unreachable" },
+        "index_documents": documents,
+    });
+    (status, Json(body))
 }

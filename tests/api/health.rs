@@ -1,4 +1,4 @@
-//! Liveness, the department list, and the JSON answers for unknown routes and wrong methods.
+//! Liveness and readiness, the department list, and the JSON answers for unknown routes and wrong methods.
 
 use crate::helpers::{assert_error, json_ok, spawn_app, Engine, Knowledge};
 
@@ -9,6 +9,17 @@ async fn healthz_is_ok() {
     let body = json_ok(app.get("/healthz").await).await;
 
     assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn readyz_reports_database_and_index() {
+    let app = spawn_app(&Engine::Sqlite, Knowledge::Real).await;
+
+    let body = json_ok(app.get("/readyz").await).await;
+
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["database"], "ok");
+    assert!(body["index_documents"].as_u64().unwrap() > 300, "{body}");
 }
 
 both_engines! {
