@@ -16,6 +16,8 @@ pub struct Config {
     pub bind: String,
     /// How often `serve` checks the database for changes made elsewhere (CLI imports, other replicas).
     pub sync_interval: Duration,
+    /// Where `serve` writes the admin token it creates on first start.
+    pub admin_token_file: PathBuf,
 }
 
 impl Default for Config {
@@ -26,6 +28,7 @@ impl Default for Config {
             knowledge_dir: PathBuf::from("knowledge"),
             bind: "127.0.0.1:8080".into(),
             sync_interval: Duration::from_secs(5),
+            admin_token_file: PathBuf::from("data/admin-token"),
         }
     }
 }

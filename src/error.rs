@@ -8,6 +8,10 @@ use std::fmt;
 pub enum ErrorKind {
     /// The request is malformed or fails validation (400).
     BadRequest,
+    /// No valid token came with the request (401).
+    Unauthorized,
+    /// The caller's role may not do this (403).
+    Forbidden,
     /// The named thing does not exist, or the caller may not know that it does (404).
     NotFound,
     /// The request conflicts with the current state (409).

@@ -4,6 +4,7 @@ mod eval;
 mod knowledge;
 mod search;
 mod serve;
+mod token;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +46,14 @@ struct Cli {
         default_value = "knowledge"
     )]
     knowledge_dir: PathBuf,
+    /// Where serve writes the admin token it creates on first start (owner-only file)
+    #[arg(
+        long,
+        global = true,
+        env = "HOTLINE_ADMIN_TOKEN_FILE",
+        default_value = "data/admin-token"
+    )]
+    admin_token_file: PathBuf,
     #[command(subcommand)]
     command: Command,
 }
@@ -63,6 +72,8 @@ enum Command {
     Search(search::SearchArgs),
     /// Measure search quality on labelled queries
     Eval(eval::EvalArgs),
+    /// Create, list and revoke access tokens
+    Token(token::TokenArgs),
 }
 
 /// Parses the command line, runs the command and maps failures to a non-zero exit code.
@@ -74,6 +85,7 @@ pub fn run() -> ExitCode {
         database_url: cli.database_url,
         index_dir: cli.index_dir,
         knowledge_dir: cli.knowledge_dir,
+        admin_token_file: cli.admin_token_file,
         ..Config::default()
     };
     if let Command::Serve(args) = &cli.command {
@@ -98,6 +110,7 @@ pub fn run() -> ExitCode {
             Command::Reindex => knowledge::reindex(config).await,
             Command::Search(args) => search::run(config, args).await,
             Command::Eval(args) => eval::run(config, args).await,
+            Command::Token(args) => token::run(config, args).await,
         }
     });
     match result {

@@ -6,6 +6,7 @@ mod departments;
 mod entries;
 mod meta;
 mod searches;
+mod tokens;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -20,6 +21,7 @@ use crate::error::{AppError, AppResult};
 pub use entries::{EntryWrite, KnowledgeFingerprint};
 pub use meta::REINDEX_GENERATION;
 pub use searches::SearchRecord;
+pub use tokens::TokenInfo;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");

@@ -1,11 +1,14 @@
-//! `GET /api/v1/departments`: the departments tickets can be dispatched to.
+//! `GET /api/v1/departments`: the departments tickets can be dispatched to, a page at a time.
 
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 
-use super::AppState;
+use super::auth::Caller;
+use super::{AppState, PageParams};
+use crate::domain::access::Permission;
 use crate::domain::Department;
 use crate::error::AppResult;
 
@@ -16,13 +19,23 @@ pub fn router() -> Router<AppState> {
 #[derive(Serialize)]
 struct DepartmentList {
     total: usize,
+    limit: usize,
+    offset: usize,
     departments: Vec<Department>,
 }
 
-async fn departments(State(app): State<AppState>) -> AppResult<Json<DepartmentList>> {
-    let departments = app.departments().await?;
+async fn departments(
+    State(app): State<AppState>,
+    Caller(caller): Caller,
+    params: Result<Query<PageParams>, QueryRejection>,
+) -> AppResult<Json<DepartmentList>> {
+    caller.require(Permission::ReadDepartments)?;
+    let page = super::page(params)?;
+    let all = app.departments().await?;
     Ok(Json(DepartmentList {
-        total: departments.len(),
-        departments,
+        total: all.len(),
+        limit: page.limit,
+        offset: page.offset,
+        departments: page.slice(&all),
     }))
 }

@@ -5,7 +5,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 
+use super::auth::Caller;
 use super::AppState;
+use crate::domain::access::Permission;
 use crate::domain::date::today;
 use crate::domain::{Entry, Validity};
 use crate::error::AppResult;
@@ -24,8 +26,10 @@ struct EntryResponse {
 
 async fn entry(
     State(app): State<AppState>,
+    Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> AppResult<Json<EntryResponse>> {
+    caller.require(Permission::ReadKnowledge)?;
     let entry = app.entry(&id).await?;
     let validity = entry.content.validity_on(today());
     Ok(Json(EntryResponse {

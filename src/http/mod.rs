@@ -1,23 +1,29 @@
 //! The HTTP API (axum): routes, shared state and the JSON error format. Only this module
 //! knows axum; handlers extract, call [`App`], and map the result to a response.
 
+mod auth;
 mod departments;
 mod entries;
 mod error;
 mod health;
 mod search;
+mod tokens;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Query};
 use axum::http::{HeaderName, Request};
-use axum::Router;
+use axum::{middleware, Json, Router};
+use serde::Deserialize;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::app::App;
+use crate::domain::page::Page;
+use crate::error::{AppError, AppResult};
 
 pub use error::error_response;
 
@@ -37,7 +43,12 @@ pub fn router(app: Arc<App>) -> Router {
             Router::new()
                 .merge(search::router())
                 .merge(entries::router())
-                .merge(departments::router()),
+                .merge(departments::router())
+                .merge(tokens::router())
+                .route_layer(middleware::from_fn_with_state(
+                    app.clone(),
+                    auth::require_token,
+                )),
         )
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
@@ -52,7 +63,13 @@ pub fn router(app: Arc<App>) -> Router {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-");
-                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    request_id,
+                    caller = tracing::field::Empty,
+                )
             }),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
@@ -67,6 +84,31 @@ pub async fn serve(
     axum::serve(listener, router(app))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// `limit` and `offset` of list endpoints, checked by hand for our own error messages.
+#[derive(Debug, Default, Deserialize)]
+pub struct PageParams {
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+/// The page a list request asks for.
+pub fn page(params: Result<Query<PageParams>, QueryRejection>) -> AppResult<Page> {
+    let Query(params) = params.map_err(|err| {
+        AppError::bad_request("invalid_parameter", format!("查询参数无法解析：{err}"))
+    })?;
+    Page::parse(params.limit.as_deref(), params.offset.as_deref())
+}
+
+/// A JSON body, or a 400 naming what is wrong with it (unknown or ill-typed fields included).
+pub fn body<T>(request: Result<Json<T>, JsonRejection>) -> AppResult<T> {
+    request.map(|Json(value)| value).map_err(|rejection| {
+        AppError::bad_request(
+            "invalid_body",
+            format!("请求体无效：{}", rejection.body_text()),
+        )
+    })
 }
 
 /// How long shutdown waits for background work.

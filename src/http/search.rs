@@ -6,7 +6,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use super::auth::Caller;
 use super::AppState;
+use crate::domain::access::Permission;
 use crate::domain::search::{SearchOutcome, SearchRequest};
 use crate::error::{AppError, AppResult};
 
@@ -27,8 +29,10 @@ struct SearchParams {
 
 async fn search(
     State(app): State<AppState>,
+    Caller(caller): Caller,
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> AppResult<Json<SearchOutcome>> {
+    caller.require(Permission::ReadKnowledge)?;
     let Query(params) = params.map_err(|err| {
         AppError::bad_request("invalid_parameter", format!("查询参数无法解析：{err}"))
     })?;

@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use hotline::app::{prepare_service, Service};
+use hotline::domain::access::Role;
 use hotline::domain::{Department, EntryContent};
 use hotline::{App, Config};
 use serde_json::Value;
@@ -195,8 +196,14 @@ impl Setup {
             database_url: self.db.url.clone(),
             index_dir: self.index_dir(),
             knowledge_dir: self.knowledge_dir.clone(),
+            admin_token_file: self.admin_token_file(),
             ..Config::default()
         }
+    }
+
+    /// Where the first start writes the admin token.
+    pub fn admin_token_file(&self) -> PathBuf {
+        self.path().join("admin-token")
     }
 
     /// Runs the `hotline` binary against this setup's database, index and knowledge directory.
@@ -211,6 +218,7 @@ impl Setup {
             .env("HOTLINE_DATABASE_URL", &self.db.url)
             .env("HOTLINE_INDEX_DIR", self.index_dir())
             .env("HOTLINE_KNOWLEDGE_DIR", &self.knowledge_dir)
+            .env("HOTLINE_ADMIN_TOKEN_FILE", self.admin_token_file())
             .env_remove("HOTLINE_LOG_FORMAT")
             .env("RUST_LOG", "warn")
             .output()
@@ -241,6 +249,7 @@ impl Setup {
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`
     pub address: String,
+    /// Sends an `agent` token with every request.
     pub client: reqwest::Client,
     pub app: Arc<App>,
     service: Option<Service>,
@@ -265,6 +274,7 @@ pub async fn spawn_app_on(setup: Setup) -> TestApp {
         .await
         .expect("bind a random port");
     let address = format!("http://{}", listener.local_addr().expect("local address"));
+    let agent_token = create_token(&service.app, Role::Agent, None).await;
     let (shutdown, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(hotline::http::serve(
         listener,
@@ -275,7 +285,7 @@ pub async fn spawn_app_on(setup: Setup) -> TestApp {
     ));
     TestApp {
         address,
-        client: reqwest::Client::new(),
+        client: client_with_token(&agent_token),
         app: service.app.clone(),
         service: Some(service),
         shutdown: Some(shutdown),
@@ -284,7 +294,42 @@ pub async fn spawn_app_on(setup: Setup) -> TestApp {
     }
 }
 
+/// Creates a token with a fresh name for the role and returns its secret.
+pub async fn create_token(app: &App, role: Role, department: Option<&str>) -> String {
+    let name = format!("{}-{}", role.as_str(), uuid::Uuid::new_v4().simple());
+    let (_, secret) = app
+        .create_token(&name, role, department.map(str::to_string))
+        .await
+        .unwrap_or_else(|err| panic!("create a {role:?} token: {err}"));
+    secret
+}
+
+/// An HTTP client that sends `Authorization: Bearer <token>` with every request.
+pub fn client_with_token(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+        .expect("a token is a valid header value");
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("build an HTTP client")
+}
+
 impl TestApp {
+    /// A client acting with a new token of `role`.
+    pub async fn client_as(&self, role: Role, department: Option<&str>) -> reqwest::Client {
+        client_with_token(&create_token(&self.app, role, department).await)
+    }
+
+    /// The admin token the first start wrote.
+    pub fn admin_token(&self) -> String {
+        std::fs::read_to_string(self.setup.admin_token_file())
+            .expect("the first start wrote the admin token")
+            .trim()
+            .to_string()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

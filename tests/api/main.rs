@@ -6,6 +6,7 @@
 #[macro_use]
 mod helpers;
 
+mod access;
 mod cli;
 mod entries;
 mod health;

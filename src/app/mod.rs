@@ -1,6 +1,10 @@
 //! The application layer shared by the HTTP API and the CLI: it opens the database and the
 //! index, keeps the index in step with the database, and runs imports, exports and searches.
 
+mod access;
+
+pub use access::FIRST_ADMIN;
+
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -391,6 +395,13 @@ pub async fn prepare_service(config: Config) -> AppResult<Service> {
             files = report.files.len(),
             entries = report.write.created,
             "imported the knowledge directory on first start"
+        );
+    }
+    if let Some((path, secret)) = app.create_first_admin_token().await? {
+        tracing::info!(file = %path.display(), "created the first admin token");
+        eprintln!(
+            "首次启动：已创建管理员令牌（只显示这一次，已保存到 {}，仅所有者可读）：\n{secret}",
+            path.display()
         );
     }
     match app.sync_index(false).await? {

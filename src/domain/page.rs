@@ -1,0 +1,82 @@
+//! Pagination of list endpoints: `limit` and `offset` with caps.
+
+use crate::error::{AppError, AppResult};
+
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+pub const MAX_PAGE_SIZE: usize = 200;
+
+/// One validated page request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Page {
+    pub limit: usize,
+    pub offset: usize,
+}
+
+impl Page {
+    /// Parses raw `limit` and `offset` parameters.
+    pub fn parse(limit: Option<&str>, offset: Option<&str>) -> AppResult<Page> {
+        let number = |name: &str, value: Option<&str>| -> AppResult<Option<usize>> {
+            value
+                .map(|v| {
+                    v.trim().parse::<usize>().map_err(|_| {
+                        AppError::bad_request(
+                            "invalid_parameter",
+                            format!("{name} 应为非负整数，收到 {v:?}"),
+                        )
+                    })
+                })
+                .transpose()
+        };
+        let limit = number("limit", limit)?.unwrap_or(DEFAULT_PAGE_SIZE);
+        if limit == 0 || limit > MAX_PAGE_SIZE {
+            return Err(AppError::bad_request(
+                "invalid_limit",
+                format!("limit 应在 1 到 {MAX_PAGE_SIZE} 之间，收到 {limit}"),
+            ));
+        }
+        Ok(Page {
+            limit,
+            offset: number("offset", offset)?.unwrap_or(0),
+        })
+    }
+
+    /// The items of this page out of a full list.
+    pub fn slice<T: Clone>(&self, items: &[T]) -> Vec<T> {
+        items
+            .iter()
+            .skip(self.offset)
+            .take(self.limit)
+            .cloned()
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_have_defaults_and_caps() {
+        assert_eq!(
+            Page::parse(None, None).unwrap(),
+            Page {
+                limit: 50,
+                offset: 0
+            }
+        );
+        assert_eq!(
+            Page::parse(Some("0"), None).unwrap_err().code,
+            "invalid_limit"
+        );
+        assert_eq!(
+            Page::parse(Some("201"), None).unwrap_err().code,
+            "invalid_limit"
+        );
+        assert_eq!(
+            Page::parse(None, Some("-1")).unwrap_err().code,
+            "invalid_parameter"
+        );
+        let page = Page::parse(Some("2"), Some("1")).unwrap();
+        assert_eq!(page.slice(&[1, 2, 3, 4]), vec![2, 3]);
+    }
+}
