@@ -104,7 +104,7 @@ pub fn run() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Serve(_) => serve::run(config).await,
+            Command::Serve(args) => serve::run(config, args.metrics_bind).await,
             Command::Import(args) => knowledge::import(config, args).await,
             Command::Export(args) => knowledge::export(config, args).await,
             Command::Reindex => knowledge::reindex(config).await,

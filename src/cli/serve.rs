@@ -14,25 +14,40 @@ pub struct ServeArgs {
     /// Address to listen on
     #[arg(long, env = "HOTLINE_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
+    /// Also serve GET /metrics without a token on this address (e.g. 127.0.0.1:9090)
+    #[arg(long, env = "HOTLINE_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
     /// Seconds between checks for knowledge changed outside this process
     #[arg(long, env = "HOTLINE_SYNC_INTERVAL_SECS", default_value_t = 5)]
     pub sync_interval_secs: u64,
 }
 
-pub async fn run(config: Config) -> AppResult<ExitCode> {
-    let listener = tokio::net::TcpListener::bind(&config.bind)
-        .await
-        .map_err(|err| {
-            AppError::bad_request("bind_failed", format!("无法监听 {}：{err}", config.bind))
-        })?;
+pub async fn run(config: Config, metrics_bind: Option<String>) -> AppResult<ExitCode> {
+    let listener = bind(&config.bind).await?;
+    let metrics_listener = match &metrics_bind {
+        Some(address) => Some(bind(address).await?),
+        None => None,
+    };
     let service = prepare_service(config).await?;
     let address = listener.local_addr()?;
     tracing::info!(%address, documents = service.app.index.doc_count(), "hotline is serving");
     eprintln!("hotline 已启动：http://{address}  （Ctrl-C 停止）");
-    http::serve(listener, service.app.clone(), shutdown_signal()).await?;
+    http::serve_with_metrics(
+        listener,
+        metrics_listener,
+        service.app.clone(),
+        shutdown_signal(),
+    )
+    .await?;
     tracing::info!("shutting down");
     service.stop().await;
     Ok(ExitCode::SUCCESS)
+}
+
+async fn bind(address: &str) -> AppResult<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|err| AppError::bad_request("bind_failed", format!("无法监听 {address}：{err}")))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

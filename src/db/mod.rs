@@ -103,6 +103,12 @@ impl Db {
         Ok(())
     }
 
+    /// Connections in the pool: (open, idle).
+    pub fn pool_stats(&self) -> (u32, u32) {
+        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
+        (self.pool.size(), idle)
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

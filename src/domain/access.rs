@@ -69,6 +69,8 @@ pub enum Permission {
     ReadDepartments,
     /// Create, list and revoke tokens.
     ManageTokens,
+    /// Read the Prometheus metrics on the main address.
+    ReadMetrics,
 }
 
 impl Permission {
@@ -83,6 +85,7 @@ impl Permission {
             }
             Permission::ReadDepartments => true,
             Permission::ManageTokens => role == Admin,
+            Permission::ReadMetrics => matches!(role, Supervisor | Admin),
         }
     }
 }

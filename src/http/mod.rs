@@ -6,6 +6,7 @@ mod departments;
 mod entries;
 mod error;
 mod health;
+mod metrics;
 mod search;
 mod tokens;
 
@@ -15,6 +16,7 @@ use std::time::Duration;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Query};
 use axum::http::{HeaderName, Request};
+use axum::routing::get;
 use axum::{middleware, Json, Router};
 use serde::Deserialize;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -30,14 +32,51 @@ pub use error::error_response;
 /// Largest accepted request body.
 pub const BODY_LIMIT_BYTES: usize = 256 * 1024;
 
-/// State shared by all handlers.
-pub type AppState = Arc<App>;
+pub use metrics::Metrics;
 
-/// The whole router.
+/// What handlers share: the application and the metrics. Dereferences to [`App`].
+pub struct HttpState {
+    pub app: Arc<App>,
+    pub metrics: Metrics,
+}
+
+impl std::ops::Deref for HttpState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.app
+    }
+}
+
+/// State shared by all handlers.
+pub type AppState = Arc<HttpState>;
+
+/// The whole router on a fresh metrics registry.
 pub fn router(app: Arc<App>) -> Router {
+    router_with_state(Arc::new(HttpState {
+        app,
+        metrics: Metrics::new(),
+    }))
+}
+
+/// Just `GET /metrics`, without a token, for a separate metrics address.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::metrics_open))
+        .with_state(state)
+}
+
+fn router_with_state(app: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(health::router())
+        .route(
+            "/metrics",
+            get(metrics::metrics_with_token).route_layer(middleware::from_fn_with_state(
+                app.clone(),
+                auth::require_token,
+            )),
+        )
         .nest(
             "/api/v1",
             Router::new()
@@ -52,6 +91,7 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(middleware::from_fn_with_state(app.clone(), metrics::track))
         .with_state(app)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(CatchPanicLayer::custom(error::panic_response))
@@ -81,7 +121,29 @@ pub async fn serve(
     app: Arc<App>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app))
+    serve_with_metrics(listener, None, app, shutdown).await
+}
+
+/// Like [`serve`], with `GET /metrics` also served without a token on `metrics_listener`.
+pub async fn serve_with_metrics(
+    listener: tokio::net::TcpListener,
+    metrics_listener: Option<tokio::net::TcpListener>,
+    app: Arc<App>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let state = Arc::new(HttpState {
+        app,
+        metrics: Metrics::new(),
+    });
+    if let Some(metrics_listener) = metrics_listener {
+        let metrics = metrics_router(state.clone());
+        tokio::spawn(async move {
+            if let Err(err) = axum::serve(metrics_listener, metrics).await {
+                tracing::warn!(error = %err, "metrics listener stopped");
+            }
+        });
+    }
+    axum::serve(listener, router_with_state(state))
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -63,5 +63,8 @@ async fn search(
         limit,
         include_expired,
     )?;
-    Ok(Json(app.search(request).await?))
+    let outcome = app.search(request).await?;
+    app.metrics
+        .observe_search(outcome.took_ms / 1000.0, outcome.no_answer);
+    Ok(Json(outcome))
 }

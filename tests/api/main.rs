@@ -11,6 +11,7 @@ mod cli;
 mod entries;
 mod health;
 mod index;
+mod metrics;
 mod quality;
 mod search;
 mod search_filters;
