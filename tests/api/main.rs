@@ -13,5 +13,6 @@ mod health;
 mod index;
 mod metrics;
 mod quality;
+mod robustness;
 mod search;
 mod search_filters;
