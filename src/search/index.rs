@@ -133,23 +133,9 @@ impl SearchIndex {
         self.current().stamp.clone()
     }
 
-    pub fn lexicon(&self) -> &Arc<Lexicon> {
-        &self.lexicon
-    }
-
     /// Number of searchable documents.
     pub fn doc_count(&self) -> u64 {
         self.reader.searcher().num_docs()
-    }
-
-    /// Districts known from the indexed entries.
-    pub fn districts(&self) -> Vec<String> {
-        self.current()
-            .regions
-            .districts()
-            .into_iter()
-            .map(str::to_string)
-            .collect()
     }
 
     fn current(&self) -> Arc<Snapshot> {

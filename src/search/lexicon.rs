@@ -23,8 +23,6 @@ pub struct Lexicon {
     synonyms: HashMap<String, Vec<String>>,
     fillers: HashSet<String>,
     stopwords: HashSet<String>,
-    /// Filler phrases longest first, for removing them from raw text.
-    fillers_by_length: Vec<String>,
     /// Hash of the dictionary files: an index built with other dictionaries is stale.
     pub digest: String,
 }
@@ -99,8 +97,6 @@ impl Lexicon {
                 jieba.add_word(filler, None, None);
             }
         }
-        let mut fillers_by_length: Vec<String> = fillers.iter().cloned().collect();
-        fillers_by_length.sort_by_key(|f| std::cmp::Reverse(f.chars().count()));
         let stopwords = data_lines(stopwords)
             .map(|(_, l)| l.to_lowercase())
             .collect();
@@ -109,7 +105,6 @@ impl Lexicon {
             synonyms: groups,
             fillers,
             stopwords,
-            fillers_by_length,
             digest: format!("{:x}", digest.finalize()),
         })
     }
@@ -122,14 +117,6 @@ impl Lexicon {
     /// Whether a token carries no meaning for search (a filler phrase or a stop word).
     pub fn is_noise(&self, token: &str) -> bool {
         self.fillers.contains(token) || self.stopwords.contains(token)
-    }
-
-    /// Multi-character filler phrases, longest first.
-    pub fn filler_phrases(&self) -> impl Iterator<Item = &str> {
-        self.fillers_by_length
-            .iter()
-            .map(String::as_str)
-            .filter(|f| f.chars().count() > 1)
     }
 
     /// All terms of the synonym table.
@@ -188,7 +175,6 @@ pub(crate) mod tests {
         assert!(lex.is_noise("请问"));
         assert!(lex.is_noise("的"));
         assert!(!lex.is_noise("补办"));
-        assert_eq!(lex.filler_phrases().next(), Some("我想问一下"));
     }
 
     #[test]

@@ -119,14 +119,6 @@ impl RegionSet {
         RegionSet { names }
     }
 
-    /// The districts, each once.
-    pub fn districts(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = self.names.iter().map(|(_, d)| d.as_str()).collect();
-        out.sort();
-        out.dedup();
-        out
-    }
-
     /// The district a name stands for, when it is a full or short district name.
     pub fn district_named(&self, name: &str) -> Option<&str> {
         self.names
@@ -187,7 +179,6 @@ mod tests {
         assert_eq!(regions.district_named("东湖"), Some("东湖区"));
         assert_eq!(regions.district_named("临江县"), Some("临江县"));
         assert_eq!(regions.district_named("市级"), None);
-        assert_eq!(regions.districts(), vec!["东湖区", "临江县", "高新区"]);
         let found = regions.full_names_in("我在东湖区买房");
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].1, "东湖区");
