@@ -5,7 +5,7 @@ use crate::domain::access::{Identity, Role};
 use crate::error::{AppError, AppResult};
 
 /// A token as listed to administrators (never its secret).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct TokenInfo {
     pub name: String,
     pub role: Role,

@@ -6,7 +6,7 @@ use time::Date;
 use super::date::parse_date;
 
 /// A department (承办单位) as exchanged in `departments.jsonl`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Department {
     pub code: String,
     pub name: String,
@@ -15,7 +15,7 @@ pub struct Department {
 }
 
 /// The editable content of a knowledge entry, exactly the fields of `entries.jsonl`, in order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EntryContent {
     pub id: String,
     pub title: String,
@@ -35,7 +35,7 @@ pub struct EntryContent {
 pub const CITY_WIDE: &str = "市级";
 
 /// Editorial state of an entry. Only published entries are searchable by agents.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryStatus {
     Draft,
@@ -63,7 +63,7 @@ impl EntryStatus {
 }
 
 /// Whether an entry's policy is in force on a given day.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Validity {
     /// In force.
@@ -75,7 +75,7 @@ pub enum Validity {
 }
 
 /// A stored entry: its content plus what the system keeps about it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Entry {
     #[serde(flatten)]
     pub content: EntryContent,

@@ -74,7 +74,7 @@ impl SearchRequest {
 }
 
 /// One hit: enough for the agent to answer without opening the entry.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SearchHit {
     pub id: String,
     pub title: String,
@@ -96,7 +96,7 @@ pub struct SearchHit {
 }
 
 /// How the query was understood, shown so agents and editors can see why something matched.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QueryInterpretation {
     /// The terms searched for, after removing filler words.
     pub terms: Vec<String>,
@@ -112,7 +112,7 @@ pub struct QueryInterpretation {
 }
 
 /// Result of one search.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SearchOutcome {
     pub search_id: String,
     /// True when nothing relevant enough was found: the question should become a ticket

@@ -16,15 +16,32 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/departments", get(departments))
 }
 
-#[derive(Serialize)]
-struct DepartmentList {
+/// One page of departments.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DepartmentList {
     total: usize,
     limit: usize,
     offset: usize,
     departments: Vec<Department>,
 }
 
-async fn departments(
+/// The departments tickets can be dispatched to.
+#[utoipa::path(
+    get,
+    path = "/api/v1/departments",
+    tag = "knowledge",
+    params(
+        ("limit" = Option<usize>, Query, description = "1–200，默认 50"),
+        ("offset" = Option<usize>, Query, description = "跳过的条数"),
+    ),
+    responses(
+        (status = 200, description = "部门列表", body = DepartmentList),
+        (status = 400, description = "invalid_limit、invalid_parameter", body = super::ErrorBody),
+        (status = 401, description = "unauthorized", body = super::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn departments(
     State(app): State<AppState>,
     Caller(caller): Caller,
     params: Result<Query<PageParams>, QueryRejection>,

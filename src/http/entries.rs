@@ -16,15 +16,30 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/entries/{id}", get(entry))
 }
 
-#[derive(Serialize)]
-struct EntryResponse {
+/// An entry with its validity today.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EntryResponse {
     #[serde(flatten)]
     entry: Entry,
     validity: Validity,
     expired: bool,
 }
 
-async fn entry(
+/// One knowledge entry with its status, revision and validity.
+#[utoipa::path(
+    get,
+    path = "/api/v1/entries/{id}",
+    tag = "knowledge",
+    params(("id" = String, Path, description = "条目编码，如 GJJ-001")),
+    responses(
+        (status = 200, description = "条目", body = EntryResponse),
+        (status = 401, description = "unauthorized", body = super::ErrorBody),
+        (status = 403, description = "forbidden", body = super::ErrorBody),
+        (status = 404, description = "entry_not_found", body = super::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn entry(
     State(app): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<String>,

@@ -4,8 +4,8 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
 
+use super::{ErrorBody, ErrorDetail};
 use crate::error::{AppError, ErrorKind};
 
 fn status(kind: ErrorKind) -> StatusCode {
@@ -27,11 +27,14 @@ pub fn error_response(
     message: &str,
     details: &[String],
 ) -> Response {
-    let mut error = json!({ "code": code, "message": message });
-    if !details.is_empty() {
-        error["details"] = json!(details);
-    }
-    (status, Json(json!({ "error": error }))).into_response()
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.to_string(),
+            message: message.to_string(),
+            details: details.to_vec(),
+        },
+    };
+    (status, Json(body)).into_response()
 }
 
 impl IntoResponse for AppError {

@@ -14,11 +14,23 @@ pub fn router() -> Router<AppState> {
         .route("/readyz", get(readyz))
 }
 
-async fn healthz() -> Json<Value> {
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "{\"status\":\"ok\"}")))]
+pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<Value>) {
+/// Readiness: database reachable and index built.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "ready"),
+        (status = 503, description = "not_ready"),
+    )
+)]
+pub async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<Value>) {
     let database = app.db.ping().await.is_ok();
     let documents = app.index.doc_count();
     let ready = database && app.index.stamp().is_some();

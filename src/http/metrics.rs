@@ -145,6 +145,17 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 }
 
 /// `GET /metrics` on the main address: supervisors and admins only.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus 文本格式", content_type = "text/plain"),
+        (status = 401, description = "unauthorized", body = super::ErrorBody),
+        (status = 403, description = "forbidden", body = super::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn metrics_with_token(
     State(state): State<AppState>,
     Caller(caller): Caller,

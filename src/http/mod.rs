@@ -7,6 +7,7 @@ mod entries;
 mod error;
 mod health;
 mod metrics;
+mod openapi;
 mod search;
 mod tokens;
 
@@ -33,6 +34,23 @@ pub use error::error_response;
 pub const BODY_LIMIT_BYTES: usize = 256 * 1024;
 
 pub use metrics::Metrics;
+pub use openapi::ApiDoc;
+
+/// The error format of every failed request.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// A stable `code` and a message saying what to fix.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+    /// Further lines, such as every bad line of an import.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+}
 
 /// What handlers share: the application and the metrics. Dereferences to [`App`].
 pub struct HttpState {
@@ -84,6 +102,7 @@ fn router_with_state(app: AppState) -> Router {
                 .merge(entries::router())
                 .merge(departments::router())
                 .merge(tokens::router())
+                .merge(openapi::router())
                 .route_layer(middleware::from_fn_with_state(
                     app.clone(),
                     auth::require_token,

@@ -18,7 +18,7 @@ pub fn router() -> Router<AppState> {
 
 /// Raw query parameters; values are checked by hand so every mistake gets our own message.
 #[derive(Debug, Default, Deserialize)]
-struct SearchParams {
+pub struct SearchParams {
     q: Option<String>,
     region: Option<String>,
     department: Option<String>,
@@ -27,7 +27,28 @@ struct SearchParams {
     include_expired: Option<String>,
 }
 
-async fn search(
+/// Searches the knowledge base as an agent on a call would.
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    tag = "knowledge",
+    params(
+        ("q" = String, Query, description = "问题、关键词或语音转写，最长 2000 字"),
+        ("region" = Option<String>, Query, description = "来电人所在区县"),
+        ("department" = Option<String>, Query, description = "只看该部门的条目"),
+        ("category" = Option<String>, Query, description = "只看该分类的条目"),
+        ("limit" = Option<usize>, Query, description = "1–50，默认 10"),
+        ("include_expired" = Option<bool>, Query, description = "也返回已失效条目"),
+    ),
+    responses(
+        (status = 200, description = "检索结果", body = SearchOutcome),
+        (status = 400, description = "query_empty、query_too_long、invalid_limit、invalid_parameter", body = super::ErrorBody),
+        (status = 401, description = "unauthorized", body = super::ErrorBody),
+        (status = 403, description = "forbidden", body = super::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn search(
     State(app): State<AppState>,
     Caller(caller): Caller,
     params: Result<Query<SearchParams>, QueryRejection>,

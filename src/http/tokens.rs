@@ -20,32 +20,50 @@ pub fn router() -> Router<AppState> {
         .route("/tokens/{name}", delete(revoke))
 }
 
-#[derive(Debug, Deserialize)]
+/// A token to create.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateToken {
+pub struct CreateToken {
     role: String,
     #[serde(default)]
     department: Option<String>,
     name: String,
 }
 
-#[derive(Serialize)]
-struct CreatedToken {
+/// A created token with its secret.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CreatedToken {
     #[serde(flatten)]
     info: TokenInfo,
     /// The secret, shown only in this response.
     token: String,
 }
 
-#[derive(Serialize)]
-struct TokenList {
+/// One page of tokens.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenList {
     total: usize,
     limit: usize,
     offset: usize,
     tokens: Vec<TokenInfo>,
 }
 
-async fn create(
+/// Creates a token (admin). The secret appears only in this response.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens",
+    tag = "access",
+    request_body = CreateToken,
+    responses(
+        (status = 201, description = "已创建", body = CreatedToken),
+        (status = 400, description = "invalid_body、invalid_role、invalid_token_name、department_required、department_not_allowed、unknown_department", body = super::ErrorBody),
+        (status = 401, description = "unauthorized", body = super::ErrorBody),
+        (status = 403, description = "forbidden", body = super::ErrorBody),
+        (status = 409, description = "token_exists", body = super::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create(
     State(app): State<AppState>,
     Caller(caller): Caller,
     request: Result<Json<CreateToken>, JsonRejection>,
@@ -60,7 +78,24 @@ async fn create(
     Ok((StatusCode::CREATED, Json(CreatedToken { info, token })))
 }
 
-async fn list(
+/// Lists tokens without their secrets (admin).
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens",
+    tag = "access",
+    params(
+        ("limit" = Option<usize>, Query, description = "1–200，默认 50"),
+        ("offset" = Option<usize>, Query, description = "跳过的条数"),
+    ),
+    responses(
+        (status = 200, description = "令牌列表", body = TokenList),
+        (status = 400, description = "invalid_limit、invalid_parameter", body = super::ErrorBody),
+        (status = 401, description = "unauthorized", body = super::ErrorBody),
+        (status = 403, description = "forbidden", body = super::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list(
     State(app): State<AppState>,
     Caller(caller): Caller,
     params: Result<Query<PageParams>, QueryRejection>,
@@ -78,7 +113,21 @@ async fn list(
     }))
 }
 
-async fn revoke(
+/// Revokes a token (admin); it stops working on the next request.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tokens/{name}",
+    tag = "access",
+    params(("name" = String, Path, description = "令牌名称")),
+    responses(
+        (status = 204, description = "已吊销"),
+        (status = 401, description = "unauthorized", body = super::ErrorBody),
+        (status = 403, description = "forbidden", body = super::ErrorBody),
+        (status = 404, description = "token_not_found", body = super::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn revoke(
     State(app): State<AppState>,
     Caller(caller): Caller,
     Path(name): Path<String>,

@@ -12,6 +12,7 @@ mod entries;
 mod health;
 mod index;
 mod metrics;
+mod openapi;
 mod quality;
 mod robustness;
 mod search;

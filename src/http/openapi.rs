@@ -1,0 +1,64 @@
+//! The OpenAPI 3 document of the API, generated from the handlers' annotations and served at
+//! `GET /api/v1/openapi.json`.
+
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::auth::Caller;
+use super::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "hotline：12345 政务服务便民热线知识库",
+        description = "错误统一为 {\"error\":{\"code\",\"message\"}}；code 稳定不变。"
+    ),
+    paths(
+        super::search::search,
+        super::entries::entry,
+        super::departments::departments,
+        super::tokens::create,
+        super::tokens::list,
+        super::tokens::revoke,
+        super::health::healthz,
+        super::health::readyz,
+        super::metrics::metrics_with_token,
+        openapi,
+    ),
+    components(schemas(super::ErrorBody, super::ErrorDetail)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/openapi.json", get(openapi))
+}
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "operations",
+    responses(
+        (status = 200, description = "OpenAPI 3 文档"),
+        (status = 401, description = "unauthorized", body = super::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn openapi(Caller(_): Caller) -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
