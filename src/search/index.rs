@@ -1,7 +1,7 @@
 //! The on-disk index: one writer (taken when first needed, so read-only commands can share the
 //! directory with a running server), one reader reloaded after each commit, and the search.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -84,6 +84,8 @@ pub struct SearchIndex {
     fields: Fields,
     lexicon: Arc<Lexicon>,
     snapshot: RwLock<Arc<Snapshot>>,
+    /// The words of entries seen by ranking, by id and revision; cleared after every commit.
+    words: Mutex<HashMap<(String, i64), Arc<EntryWords>>>,
 }
 
 impl SearchIndex {
@@ -123,6 +125,7 @@ impl SearchIndex {
             fields,
             lexicon,
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
+            words: Mutex::new(HashMap::new()),
         };
         search_index.refresh_snapshot()?;
         Ok(search_index)
@@ -233,6 +236,9 @@ impl SearchIndex {
     }
 
     fn refresh_snapshot(&self) -> AppResult<()> {
+        if let Ok(mut cache) = self.words.lock() {
+            cache.clear();
+        }
         let searcher = self.reader.searcher();
         let mut words: Vec<String> = Vec::new();
         let mut regions: Vec<String> = Vec::new();
@@ -396,7 +402,25 @@ impl SearchIndex {
         Ok(serde_json::from_str(payload)?)
     }
 
-    fn entry_words(&self, entry: &Entry) -> EntryWords {
+    /// The words of an entry's head and body, segmented once per revision.
+    fn entry_words(&self, entry: &Entry) -> Arc<EntryWords> {
+        let key = (entry.content.id.clone(), entry.revision);
+        if let Some(words) = self
+            .words
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(&key).cloned())
+        {
+            return words;
+        }
+        let words = Arc::new(self.segment_entry(entry));
+        if let Ok(mut cache) = self.words.lock() {
+            cache.insert(key, words.clone());
+        }
+        words
+    }
+
+    fn segment_entry(&self, entry: &Entry) -> EntryWords {
         let c = &entry.content;
         let mut words = EntryWords::default();
         let head = std::iter::once(&c.title)
