@@ -39,6 +39,25 @@ impl Config {
         self.knowledge_dir.join("dict")
     }
 
+    /// `admin-token` beside a SQLite database file, so the token stays with the data it opens;
+    /// `data/admin-token` for PostgreSQL.
+    pub fn default_admin_token_file(&self) -> PathBuf {
+        let sqlite_file = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))
+            .and_then(|rest| rest.split('?').next())
+            .filter(|path| !path.is_empty() && *path != ":memory:");
+        match sqlite_file
+            .map(std::path::Path::new)
+            .and_then(|p| p.parent())
+        {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.join("admin-token"),
+            Some(_) => PathBuf::from("admin-token"),
+            None => PathBuf::from("data/admin-token"),
+        }
+    }
+
     /// The database URL with credentials hidden, for logs.
     pub fn redacted_database_url(&self) -> String {
         redact_url(&self.database_url)
@@ -57,6 +76,26 @@ fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_admin_token_lives_beside_the_sqlite_database() {
+        let config = |url: &str| Config {
+            database_url: url.into(),
+            ..Config::default()
+        };
+        assert_eq!(
+            config("sqlite://data/hotline.db").default_admin_token_file(),
+            PathBuf::from("data/admin-token")
+        );
+        assert_eq!(
+            config("sqlite:///srv/h/h.db?mode=rwc").default_admin_token_file(),
+            PathBuf::from("/srv/h/admin-token")
+        );
+        assert_eq!(
+            config("postgres://u@h/db").default_admin_token_file(),
+            PathBuf::from("data/admin-token")
+        );
+    }
 
     #[test]
     fn credentials_are_hidden_in_logged_urls() {

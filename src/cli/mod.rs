@@ -46,14 +46,10 @@ struct Cli {
         default_value = "knowledge"
     )]
     knowledge_dir: PathBuf,
-    /// Where serve writes the admin token it creates on first start (owner-only file)
-    #[arg(
-        long,
-        global = true,
-        env = "HOTLINE_ADMIN_TOKEN_FILE",
-        default_value = "data/admin-token"
-    )]
-    admin_token_file: PathBuf,
+    /// Where serve writes the admin token it creates on first start (owner-only file);
+    /// by default `admin-token` beside the SQLite database, or data/admin-token
+    #[arg(long, global = true, env = "HOTLINE_ADMIN_TOKEN_FILE")]
+    admin_token_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -85,9 +81,11 @@ pub fn run() -> ExitCode {
         database_url: cli.database_url,
         index_dir: cli.index_dir,
         knowledge_dir: cli.knowledge_dir,
-        admin_token_file: cli.admin_token_file,
         ..Config::default()
     };
+    config.admin_token_file = cli
+        .admin_token_file
+        .unwrap_or_else(|| config.default_admin_token_file());
     if let Command::Serve(args) = &cli.command {
         config.bind = args.bind.clone();
         config.sync_interval = Duration::from_secs(args.sync_interval_secs.max(1));
