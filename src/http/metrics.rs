@@ -36,58 +36,58 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn new() -> Metrics {
-        let registry = Registry::new_custom(Some("hotline".into()), None).unwrap_or_default();
-        let requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests by route and status"),
-            &["method", "route", "status"],
-        )
-        .expect("valid metric");
-        let request_seconds = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency")
-                .buckets(LATENCY_BUCKETS.to_vec()),
-            &["method", "route"],
-        )
-        .expect("valid metric");
-        let search_seconds = Histogram::with_opts(
-            HistogramOpts::new("search_duration_seconds", "Knowledge search latency")
-                .buckets(LATENCY_BUCKETS.to_vec()),
-        )
-        .expect("valid metric");
-        let searches =
-            IntCounter::new("searches_total", "Knowledge searches").expect("valid metric");
-        let no_answers = IntCounter::new(
-            "searches_no_answer_total",
-            "Knowledge searches that found no reliable answer",
-        )
-        .expect("valid metric");
-        let documents = IntGauge::new("index_documents", "Searchable entries in the index")
-            .expect("valid metric");
-        let pool = IntGaugeVec::new(
-            Opts::new("db_pool_connections", "Database pool connections by state"),
-            &["state"],
-        )
-        .expect("valid metric");
-        for collector in [
-            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
-            Box::new(request_seconds.clone()),
-            Box::new(search_seconds.clone()),
-            Box::new(searches.clone()),
-            Box::new(no_answers.clone()),
-            Box::new(documents.clone()),
-            Box::new(pool.clone()),
-        ] {
-            let _ = registry.register(collector);
-        }
-        Metrics {
+        Metrics::build().expect("the metric definitions are static and valid")
+    }
+
+    fn build() -> prometheus::Result<Metrics> {
+        let registry = Registry::new_custom(Some("hotline".into()), None)?;
+        let buckets = || LATENCY_BUCKETS.to_vec();
+        let metrics = Metrics {
+            requests: IntCounterVec::new(
+                Opts::new("http_requests_total", "HTTP requests by route and status"),
+                &["method", "route", "status"],
+            )?,
+            request_seconds: HistogramVec::new(
+                HistogramOpts::new("http_request_duration_seconds", "HTTP request latency")
+                    .buckets(buckets()),
+                &["method", "route"],
+            )?,
+            search_seconds: Histogram::with_opts(
+                HistogramOpts::new("search_duration_seconds", "Knowledge search latency")
+                    .buckets(buckets()),
+            )?,
+            searches: IntCounter::new("searches_total", "Knowledge searches")?,
+            no_answers: IntCounter::new(
+                "searches_no_answer_total",
+                "Knowledge searches that found no reliable answer",
+            )?,
+            documents: IntGauge::new("index_documents", "Searchable entries in the index")?,
+            pool: IntGaugeVec::new(
+                Opts::new("db_pool_connections", "Database pool connections by state"),
+                &["state"],
+            )?,
             registry,
-            requests,
-            request_seconds,
-            search_seconds,
-            searches,
-            no_answers,
-            documents,
-            pool,
-        }
+        };
+        metrics
+            .registry
+            .register(Box::new(metrics.requests.clone()))?;
+        metrics
+            .registry
+            .register(Box::new(metrics.request_seconds.clone()))?;
+        metrics
+            .registry
+            .register(Box::new(metrics.search_seconds.clone()))?;
+        metrics
+            .registry
+            .register(Box::new(metrics.searches.clone()))?;
+        metrics
+            .registry
+            .register(Box::new(metrics.no_answers.clone()))?;
+        metrics
+            .registry
+            .register(Box::new(metrics.documents.clone()))?;
+        metrics.registry.register(Box::new(metrics.pool.clone()))?;
+        Ok(metrics)
     }
 
     /// Records one search.

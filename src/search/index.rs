@@ -19,10 +19,9 @@ use super::analysis::{Concept, QueryAnalyzer};
 use super::lexicon::Lexicon;
 use super::query::{plain_query, scoring_query, with_filters, Filters};
 use super::rank::{coverage_with, no_answer, region_factor, EntryWords, Specificity};
-use super::schema::{self, Fields, SCHEMA_VERSION};
+use super::schema::{self, day_number, document, Fields, SCHEMA_VERSION};
 use super::tokenizer::{self, is_wordlike, normalize, WordTokenizer};
 use super::vocab::{PhoneticVocab, RegionSet};
-use crate::domain::date::parse_date;
 use crate::domain::search::{QueryInterpretation, SearchRequest};
 use crate::domain::{Entry, EntryStatus};
 use crate::error::{AppError, AppResult, ErrorKind};
@@ -494,52 +493,6 @@ fn collect_terms(
         }
     }
     Ok(())
-}
-
-fn document(fields: &Fields, entry: &Entry) -> tantivy::Result<TantivyDocument> {
-    let c = &entry.content;
-    let mut doc = TantivyDocument::default();
-    doc.add_text(fields.id, &c.id);
-    doc.add_text(fields.title, &c.title);
-    for (field, values) in [
-        (fields.questions, &c.questions),
-        (fields.keywords, &c.keywords),
-        (fields.process, &c.process),
-        (fields.materials, &c.materials),
-    ] {
-        for value in values {
-            doc.add_text(field, value);
-        }
-    }
-    doc.add_text(fields.answer, &c.answer);
-    let head = std::iter::once(&c.title)
-        .chain(&c.questions)
-        .chain(&c.keywords);
-    for text in head {
-        doc.add_text(fields.all, text);
-        doc.add_text(fields.head_bigrams, text);
-        doc.add_text(fields.head_pinyin, text);
-    }
-    for text in std::iter::once(&c.answer)
-        .chain(&c.process)
-        .chain(&c.materials)
-    {
-        doc.add_text(fields.all, text);
-    }
-    doc.add_text(fields.department, &c.department);
-    doc.add_text(fields.category, &c.category);
-    doc.add_text(fields.region, &c.region);
-    let day = |d: &Option<String>| d.as_deref().and_then(parse_date).map(day_number);
-    doc.add_i64(fields.valid_from, day(&c.valid_from).unwrap_or(i64::MIN));
-    doc.add_i64(fields.valid_to, day(&c.valid_to).unwrap_or(i64::MAX));
-    let payload =
-        serde_json::to_string(entry).map_err(|e| TantivyError::InternalError(e.to_string()))?;
-    doc.add_text(fields.payload, payload);
-    Ok(doc)
-}
-
-fn day_number(date: Date) -> i64 {
-    i64::from(date.to_julian_day())
 }
 
 fn stamp_of(index: &Index) -> Option<IndexStamp> {

@@ -5,7 +5,12 @@ use tantivy::schema::{
     STRING,
 };
 
+use tantivy::{TantivyDocument, TantivyError};
+use time::Date;
+
 use super::tokenizer::{BIGRAMS, PINYIN, WORDS};
+use crate::domain::date::parse_date;
+use crate::domain::Entry;
 
 /// Bumped whenever the schema or the analyzers change: an index stamped with another version
 /// is rebuilt from the database.
@@ -67,4 +72,52 @@ pub fn build() -> (Schema, Fields) {
         payload: builder.add_text_field("payload", STORED),
     };
     (builder.build(), fields)
+}
+
+/// The index document of an entry.
+pub fn document(fields: &Fields, entry: &Entry) -> tantivy::Result<TantivyDocument> {
+    let c = &entry.content;
+    let mut doc = TantivyDocument::default();
+    doc.add_text(fields.id, &c.id);
+    doc.add_text(fields.title, &c.title);
+    for (field, values) in [
+        (fields.questions, &c.questions),
+        (fields.keywords, &c.keywords),
+        (fields.process, &c.process),
+        (fields.materials, &c.materials),
+    ] {
+        for value in values {
+            doc.add_text(field, value);
+        }
+    }
+    doc.add_text(fields.answer, &c.answer);
+    let head = std::iter::once(&c.title)
+        .chain(&c.questions)
+        .chain(&c.keywords);
+    for text in head {
+        doc.add_text(fields.all, text);
+        doc.add_text(fields.head_bigrams, text);
+        doc.add_text(fields.head_pinyin, text);
+    }
+    for text in std::iter::once(&c.answer)
+        .chain(&c.process)
+        .chain(&c.materials)
+    {
+        doc.add_text(fields.all, text);
+    }
+    doc.add_text(fields.department, &c.department);
+    doc.add_text(fields.category, &c.category);
+    doc.add_text(fields.region, &c.region);
+    let day = |d: &Option<String>| d.as_deref().and_then(parse_date).map(day_number);
+    doc.add_i64(fields.valid_from, day(&c.valid_from).unwrap_or(i64::MIN));
+    doc.add_i64(fields.valid_to, day(&c.valid_to).unwrap_or(i64::MAX));
+    let payload =
+        serde_json::to_string(entry).map_err(|e| TantivyError::InternalError(e.to_string()))?;
+    doc.add_text(fields.payload, payload);
+    Ok(doc)
+}
+
+/// A date as the day number stored in the validity fields.
+pub fn day_number(date: Date) -> i64 {
+    i64::from(date.to_julian_day())
 }
