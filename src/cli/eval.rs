@@ -96,7 +96,8 @@ pub async fn eval(app: &App, args: &EvalArgs) -> AppResult<BTreeMap<String, Kind
                 "qid": query.qid, "kind": query.kind, "query": query.query, "rank": rank,
                 "confidence": found.confidence, "top": ranked.iter().take(3).collect::<Vec<_>>(),
                 "unmatched": found.interpretation.unmatched, "terms": found.interpretation.terms,
-                "corrections": found.interpretation.corrections,
+                "corrections": found.interpretation.corrections, "signals": found.signals,
+                "no_answer": found.no_answer,
             }).to_string());
             details.push('\n');
             EvalRun {

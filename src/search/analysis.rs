@@ -12,10 +12,17 @@ use crate::domain::search::QueryInterpretation;
 
 /// Weight of a synonym relative to the word the caller used.
 const SYNONYM_WEIGHT: f32 = 0.85;
+/// Weight of an official term implied by the caller's word (被辞退 → 失业保险金): weaker than
+/// a synonym, since it names the service rather than restating the word.
+const RELATED_WEIGHT: f32 = 0.7;
+/// Importance of the implied terms of a situation phrase said across word boundaries.
+const SITUATION_IMPORTANCE: f32 = 0.8;
+/// Salience of a word that only sets the scene (我妈, 去年, 三千块).
+const CONTEXT_SALIENCE: f32 = 0.15;
 /// Weight of a dictionary sub-word of a longer word (社保卡 inside 社保卡补办).
 const SUBWORD_WEIGHT: f32 = 0.35;
 /// Importance of a one-character word relative to a longer one.
-const SINGLE_CHAR_IMPORTANCE: f32 = 0.4;
+const SINGLE_CHAR_IMPORTANCE: f32 = 0.7;
 /// Importance of a homophone correction: high when the heard text is no word at all
 /// (公基金), lower when it is a real word that merely sounds like a known one (等级 → 登记).
 const CORRECTION_OF_NONWORD: f32 = 0.9;
@@ -62,6 +69,9 @@ pub struct QueryAnalyzer<'a> {
 
 struct Word {
     text: String,
+    /// First character in the normalised query, and length in characters.
+    start: usize,
+    chars: usize,
     /// jieba part-of-speech tag.
     pos: String,
     /// Which run of kept words it belongs to.
@@ -110,6 +120,8 @@ impl QueryAnalyzer<'_> {
             segments[segment].push_str(word);
             words.push(Word {
                 text: word.to_string(),
+                start: start_char,
+                chars: word.chars().count(),
                 pos: tag.to_string(),
                 segment,
             });
@@ -126,11 +138,12 @@ impl QueryAnalyzer<'_> {
             }
             let mut concept = self.concept(&word.text);
             concept.salience = self.salience(&word.text, &word.pos);
-            let added: Vec<&str> = self
-                .lexicon
-                .synonyms(&word.text)
+            let added: Vec<&str> = concept
+                .terms
                 .iter()
-                .map(String::as_str)
+                .skip(1)
+                .filter(|(_, weight)| *weight >= RELATED_WEIGHT)
+                .map(|(term, _)| term.as_str())
                 .collect();
             if !added.is_empty() {
                 interpretation
@@ -143,6 +156,13 @@ impl QueryAnalyzer<'_> {
         }
 
         self.add_corrections(&words, &concept_of_word, &mut concepts, &mut interpretation);
+        self.add_situations(
+            &text,
+            &words,
+            &concept_of_word,
+            &mut concepts,
+            &mut interpretation,
+        );
 
         let region = region.map(str::to_string).or(detected_region);
         interpretation.region = region.clone();
@@ -189,6 +209,13 @@ impl QueryAnalyzer<'_> {
         for synonym in self.lexicon.synonyms(word) {
             push(synonym, SYNONYM_WEIGHT, &mut terms);
         }
+        for form in
+            std::iter::once(word).chain(self.lexicon.synonyms(word).iter().map(String::as_str))
+        {
+            for implied in self.lexicon.related(form) {
+                push(implied, RELATED_WEIGHT, &mut terms);
+            }
+        }
         if word.chars().count() > 2 {
             for sub in self.lexicon.jieba.cut_for_search(word, false) {
                 if sub.word != word && sub.word.chars().count() >= 2 && is_wordlike(sub.word) {
@@ -216,6 +243,9 @@ impl QueryAnalyzer<'_> {
     /// How much a word says on its own. Nouns, names and rare words carry a question
     /// (导盲犬, 征信); verbs, adverbs and everyday words mostly frame it (弄, 想, 朋友).
     fn salience(&self, word: &str, pos: &str) -> f32 {
+        if self.lexicon.is_context(word) {
+            return CONTEXT_SALIENCE;
+        }
         let chars = word.chars().count();
         if chars == 1 {
             return 0.2;
@@ -237,6 +267,49 @@ impl QueryAnalyzer<'_> {
             _ => 0.3,
         };
         (0.2 + 0.8 * kind * (0.4 + 0.6 * rarity)).clamp(0.1, 1.0)
+    }
+
+    /// Adds the official terms implied by situation phrases of `related.txt` that the caller
+    /// said across word boundaries (我爸走了 cut as 我爸/走/了). The phrase stands in for the
+    /// words it spans, as a correction does; phrases the segmenter kept whole already carry
+    /// their implied terms.
+    fn add_situations(
+        &self,
+        text: &str,
+        words: &[Word],
+        concept_of_word: &[Option<usize>],
+        concepts: &mut Vec<Concept>,
+        interpretation: &mut QueryInterpretation,
+    ) {
+        for (start, len, phrase) in self.lexicon.related_phrases_in(text) {
+            if concepts.iter().any(|c| c.text == phrase) || concepts.len() >= MAX_CONCEPTS + 20 {
+                continue;
+            }
+            let spanned: Vec<usize> = words
+                .iter()
+                .zip(concept_of_word)
+                .filter(|(w, _)| w.start < start + len && start < w.start + w.chars)
+                .filter_map(|(_, c)| *c)
+                .filter(|&c| concepts[c].replaces.is_empty())
+                .collect();
+            if spanned.is_empty() {
+                continue;
+            }
+            let implied = self.lexicon.related(phrase);
+            interpretation
+                .synonyms
+                .push(format!("{phrase} → {}", implied.join("、")));
+            concepts.push(Concept {
+                text: phrase.to_string(),
+                terms: implied
+                    .iter()
+                    .map(|term| (term.clone(), RELATED_WEIGHT))
+                    .collect(),
+                importance: SITUATION_IMPORTANCE,
+                replaces: spanned,
+                salience: 1.0,
+            });
+        }
     }
 
     /// Looks for stretches of ideographs that are not words of the knowledge base but sound

@@ -18,7 +18,10 @@ use time::Date;
 use super::analysis::{Concept, QueryAnalyzer};
 use super::lexicon::Lexicon;
 use super::query::{plain_query, scoring_query, with_filters, Filters};
-use super::rank::{coverage_with, no_answer, region_factor, EntryWords, Specificity};
+use super::rank::{
+    coverage_with, no_answer, own_district_version, query_terms, question_match, region_factor,
+    EntryWords, Signals, Specificity,
+};
 use super::schema::{self, day_number, document, Fields, SCHEMA_VERSION};
 use super::tokenizer::{self, is_wordlike, normalize, WordTokenizer};
 use super::vocab::{PhoneticVocab, RegionSet};
@@ -73,6 +76,8 @@ pub struct SearchResults {
     pub hits: Vec<RankedEntry>,
     pub confidence: f32,
     pub no_answer: bool,
+    /// What the confidence was judged from.
+    pub signals: Signals,
     pub interpretation: QueryInterpretation,
 }
 
@@ -332,11 +337,50 @@ impl SearchIndex {
             b.0.total_cmp(&a.0)
                 .then_with(|| a.1.content.id.cmp(&b.1.content.id))
         });
+        let candidates: Vec<(f32, &str, &str)> = ranked
+            .iter()
+            .take(rerank)
+            .map(|(score, e)| {
+                (
+                    *score,
+                    e.content.region.as_str(),
+                    e.content.category.as_str(),
+                )
+            })
+            .collect();
+        if let Some(own) = own_district_version(&candidates, analyzed.region.as_deref()) {
+            let top_score = ranked[0].0;
+            let mut promoted = ranked.remove(own);
+            promoted.0 = top_score;
+            ranked.insert(0, promoted);
+        }
         ranked.truncate(request.limit);
 
-        let judged = ranked
-            .first()
-            .map(|(_, top)| coverage_with(&analyzed.concepts, &self.entry_words(top), &weights));
+        let top_words = ranked.first().map(|(_, top)| self.entry_words(top));
+        let judged = top_words
+            .as_ref()
+            .map(|words| coverage_with(&analyzed.concepts, words, &weights));
+        let signals = Signals {
+            coverage: judged.as_ref().map_or(0.0, |c| c.share),
+            subject_unknown: judged.as_ref().is_some_and(|c| c.subject_unknown),
+            question_match: top_words.as_ref().map_or(0.0, |words| {
+                question_match(words, &query_terms(&analyzed.concepts))
+            }),
+            runner_up: match (ranked.first(), ranked.get(1)) {
+                (Some((first, _)), Some((second, _))) if *first > 0.0 => second / first,
+                _ => 1.0,
+            },
+            concepts: analyzed
+                .concepts
+                .iter()
+                .filter(|c| c.replaces.is_empty())
+                .count(),
+            unknown_share: judged.as_ref().map_or(0.0, |c| c.unknown_share),
+            head_coverage: judged.as_ref().map_or(0.0, |c| c.head_share),
+            score: ranked.first().map_or(0.0, |(score, _)| *score),
+            strongest_missing: judged.as_ref().map_or(1.0, |c| c.strongest_missing),
+            covered_weight: judged.as_ref().map_or(0.0, |c| c.covered_weight),
+        };
         let mut interpretation = analyzed.interpretation;
         let confidence = judged.as_ref().map_or(0.0, |c| c.share);
         let judged_no_answer = judged.as_ref().is_none_or(no_answer);
@@ -362,6 +406,7 @@ impl SearchIndex {
             hits,
             confidence,
             no_answer: judged_no_answer,
+            signals,
             interpretation,
         })
     }
@@ -427,6 +472,27 @@ impl SearchIndex {
             .chain(&c.keywords);
         for text in head {
             self.add_words(text, &mut words.head);
+        }
+        let searcher = self.reader.searcher();
+        for question in std::iter::once(&c.title).chain(&c.questions) {
+            let text = normalize(question);
+            let mut list: Vec<(String, f32)> = Vec::new();
+            for token in self.lexicon.jieba.cut(&text, true) {
+                let word = token.word;
+                if !is_wordlike(word)
+                    || self.lexicon.is_noise(word)
+                    || list.iter().any(|(w, _)| w == word)
+                {
+                    continue;
+                }
+                let n = searcher.num_docs() as f32;
+                let df = searcher
+                    .doc_freq(&Term::from_field_text(self.fields.all, word))
+                    .unwrap_or(0) as f32;
+                let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln().max(0.05);
+                list.push((word.to_string(), idf));
+            }
+            words.questions.push(list);
         }
         let body = std::iter::once(&c.answer)
             .chain(&c.process)

@@ -1,5 +1,6 @@
 //! The search dictionaries under `knowledge/dict/`: jieba user dictionary, synonym groups,
-//! caller filler phrases and stop words, loaded once into an `Arc<Jieba>` and lookup tables.
+//! one-way associations from callers' situations to official terms, caller filler phrases and
+//! stop words, loaded once into an `Arc<Jieba>` and lookup tables.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -12,6 +13,8 @@ use crate::error::{AppError, AppResult};
 
 const USER_DICT: &str = "user_dict.txt";
 const SYNONYMS: &str = "synonyms.txt";
+const RELATED: &str = "related.txt";
+const CONTEXT: &str = "context.txt";
 const FILLERS: &str = "fillers.txt";
 const STOPWORDS: &str = "stopwords.txt";
 
@@ -21,7 +24,14 @@ pub struct Lexicon {
     pub jieba: Arc<Jieba>,
     /// Each term to the other members of its synonym groups.
     synonyms: HashMap<String, Vec<String>>,
+    /// A caller's word for a situation to the official terms it implies (被辞退 → 失业).
+    related: HashMap<String, Vec<String>>,
+    /// Length in characters of the longest phrase of `related`.
+    longest_related: usize,
     fillers: HashSet<String>,
+    /// Words for who, when and where (我妈, 去年, 老家): searched, but they do not say which
+    /// service a question is about.
+    context: HashSet<String>,
     stopwords: HashSet<String>,
     /// Hash of the dictionary files: an index built with other dictionaries is stale.
     pub digest: String,
@@ -41,12 +51,15 @@ impl Lexicon {
                 Err(err) => Err(err.into()),
             }
         };
-        Lexicon::from_texts(
+        let mut lexicon = Lexicon::from_texts(
             &read(USER_DICT)?,
             &read(SYNONYMS)?,
             &read(FILLERS)?,
             &read(STOPWORDS)?,
-        )
+        )?;
+        lexicon.add_related(&read(RELATED)?)?;
+        lexicon.add_context(&read(CONTEXT)?);
+        Ok(lexicon)
     }
 
     /// Builds a lexicon from the text of each dictionary file.
@@ -103,10 +116,108 @@ impl Lexicon {
         Ok(Lexicon {
             jieba: Arc::new(jieba),
             synonyms: groups,
+            related: HashMap::new(),
+            longest_related: 0,
             fillers,
+            context: HashSet::new(),
             stopwords,
             digest: format!("{:x}", digest.finalize()),
         })
+    }
+
+    /// Adds the associations of `related.txt`: `口语说法… => 业务用语…` per line. Every word
+    /// is kept whole by the segmenter; the dictionary digest covers the file.
+    pub fn add_related(&mut self, text: &str) -> AppResult<()> {
+        let mut jieba = (*self.jieba).clone();
+        for (line_no, line) in data_lines(text) {
+            let bad = |what: &str| {
+                AppError::bad_request("invalid_dictionary", format!("{RELATED}:{line_no}: {what}"))
+            };
+            let (said, meant) = line
+                .split_once("=>")
+                .ok_or_else(|| bad("应为“口语说法… => 业务用语…”，缺少 =>"))?;
+            let said: Vec<String> = said.split_whitespace().map(str::to_lowercase).collect();
+            let meant: Vec<String> = meant.split_whitespace().map(str::to_lowercase).collect();
+            if said.is_empty() || meant.is_empty() {
+                return Err(bad("=> 两边都至少要有一个词"));
+            }
+            for word in said.iter().chain(&meant) {
+                if !jieba.has_word(word) {
+                    jieba.add_word(word, None, None);
+                }
+            }
+            for word in &said {
+                self.longest_related = self.longest_related.max(word.chars().count());
+                let targets = self.related.entry(word.clone()).or_default();
+                for term in &meant {
+                    if term != word && !targets.contains(term) {
+                        targets.push(term.clone());
+                    }
+                }
+            }
+        }
+        let mut digest = Sha256::new();
+        digest.update(self.digest.as_bytes());
+        digest.update(text.as_bytes());
+        self.digest = format!("{:x}", digest.finalize());
+        self.jieba = Arc::new(jieba);
+        Ok(())
+    }
+
+    /// Adds the words of `context.txt` (whitespace-separated, any number per line).
+    pub fn add_context(&mut self, text: &str) {
+        let mut jieba = (*self.jieba).clone();
+        for (_, line) in data_lines(text) {
+            for word in line.split_whitespace().map(str::to_lowercase) {
+                if word.chars().count() > 1 && !jieba.has_word(&word) {
+                    jieba.add_word(&word, None, None);
+                }
+                self.context.insert(word);
+            }
+        }
+        let mut digest = Sha256::new();
+        digest.update(self.digest.as_bytes());
+        digest.update(b"context");
+        digest.update(text.as_bytes());
+        self.digest = format!("{:x}", digest.finalize());
+        self.jieba = Arc::new(jieba);
+    }
+
+    /// Whether a word only sets the scene: a person, time or place of `context.txt`, or a
+    /// number or amount (七十多, 三千块, 二十多年, 16岁).
+    pub fn is_context(&self, word: &str) -> bool {
+        self.context.contains(word) || is_amount(word)
+    }
+
+    /// Phrases of `related.txt` said anywhere in `text`, however the segmenter cut it, as
+    /// (first character, length in characters, phrase); longest first where they overlap.
+    pub fn related_phrases_in<'t>(&self, text: &'t str) -> Vec<(usize, usize, &'t str)> {
+        let bounds: Vec<usize> = text
+            .char_indices()
+            .map(|(at, _)| at)
+            .chain(std::iter::once(text.len()))
+            .collect();
+        let chars = bounds.len() - 1;
+        let mut found = Vec::new();
+        let mut covered_until = 0;
+        for start in 0..chars {
+            for len in (2..=self.longest_related.min(chars - start)).rev() {
+                let phrase = &text[bounds[start]..bounds[start + len]];
+                if self.related.contains_key(phrase) {
+                    if start + len > covered_until {
+                        found.push((start, len, phrase));
+                        covered_until = start + len;
+                    }
+                    break;
+                }
+            }
+        }
+        found
+    }
+
+    /// The official terms a caller's word implies, from `related.txt`.
+    pub fn related(&self, term: &str) -> &[String] {
+        self.related.get(term).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// The other members of the term's synonym groups.
@@ -123,6 +234,18 @@ impl Lexicon {
     pub fn synonym_terms(&self) -> impl Iterator<Item = &str> {
         self.synonyms.keys().map(String::as_str)
     }
+}
+
+/// Numbers and amounts as callers say them: numerals with at most a unit or two after them.
+fn is_amount(word: &str) -> bool {
+    const NUMERALS: &str = "0123456789零一二两三四五六七八九十百千万亿几多半来";
+    const UNITS: &str = "个岁年月天日号周块元次遍层楼栋套间家口人分秒小时";
+    let numerals = word.chars().take_while(|c| NUMERALS.contains(*c)).count();
+    let rest = word.chars().skip(numerals);
+    numerals > 0
+        && rest.clone().count() <= 2
+        && rest.clone().all(|c| UNITS.contains(c))
+        && !word.chars().all(|c| "多半来几".contains(c))
 }
 
 /// Non-blank, non-comment lines with their 1-based numbers.
@@ -183,6 +306,54 @@ pub(crate) mod tests {
             .err()
             .unwrap();
         assert!(err.message.contains("user_dict.txt:1"), "{}", err.message);
+    }
+
+    #[test]
+    fn related_terms_point_one_way_and_keep_words_whole() {
+        let mut lex = lexicon();
+        let before = lex.digest.clone();
+        lex.add_related("# 劳动\n被辞退 被裁员 => 失业 失业保险金\n")
+            .unwrap();
+        assert_eq!(lex.related("被裁员"), ["失业", "失业保险金"]);
+        assert!(lex.related("失业").is_empty());
+        assert_ne!(lex.digest, before);
+        let words: Vec<&str> = lex
+            .jieba
+            .cut("我被裁员了", true)
+            .into_iter()
+            .map(|t| t.word)
+            .collect();
+        assert!(words.contains(&"被裁员"), "{words:?}");
+        let found = lex.related_phrases_in("去年被裁员了，又被辞退");
+        assert_eq!(found, vec![(2, 3, "被裁员"), (8, 3, "被辞退")]);
+    }
+
+    #[test]
+    fn a_related_line_without_arrow_names_file_and_line() {
+        let mut lex = lexicon();
+        let err = lex.add_related("\n被辞退 失业\n").err().unwrap();
+        assert!(err.message.contains("related.txt:2"), "{}", err.message);
+    }
+
+    #[test]
+    fn people_times_places_and_amounts_are_context() {
+        let mut lex = lexicon();
+        lex.add_context("我妈 去年\n老家\n");
+        for word in [
+            "我妈",
+            "去年",
+            "老家",
+            "七十多",
+            "三千块",
+            "二十多年",
+            "16岁",
+            "一万多",
+        ] {
+            assert!(lex.is_context(word), "{word}");
+        }
+        for word in ["公积金", "多少", "一次性", "十字路口"] {
+            assert!(!lex.is_context(word), "{word}");
+        }
     }
 
     #[test]

@@ -13,3 +13,4 @@ mod vocab;
 
 pub use index::{IndexStamp, RankedEntry, SearchIndex, SearchResults};
 pub use lexicon::Lexicon;
+pub use rank::Signals;

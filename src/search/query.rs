@@ -24,6 +24,8 @@ const FIELD_WEIGHTS: [(FieldKind, f32); 4] = [
 /// Weight of each character bigram and pinyin bigram of the query against the entry head.
 const BIGRAM_WEIGHT: f32 = 0.25;
 const PINYIN_WEIGHT: f32 = 0.2;
+/// Weight of each single ideograph of a one-character word of the query against the head.
+const CHAR_WEIGHT: f32 = 0.35;
 /// Most bigrams taken from one query (a whole transcript has many).
 const MAX_FUZZY_TERMS: usize = 160;
 
@@ -86,6 +88,20 @@ pub fn scoring_query(fields: &Fields, analyzed: &AnalyzedQuery) -> Option<Box<dy
             Occur::Should,
             boosted(Box::new(BooleanQuery::new(per_field)), concept.importance),
         ));
+    }
+    for concept in &analyzed.concepts {
+        let mut chars = concept.text.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            if super::phonetic::is_han(c) && concept.replaces.is_empty() {
+                clauses.push((
+                    Occur::Should,
+                    boosted(
+                        term_query(fields.head_chars, &c.to_string()),
+                        CHAR_WEIGHT * concept.importance,
+                    ),
+                ));
+            }
+        }
     }
     let mut fuzzy_terms = 0;
     for segment in &analyzed.segments {

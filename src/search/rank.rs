@@ -1,13 +1,13 @@
 //! Second-stage ranking of the candidates tantivy returns: the caller's district, and the
 //! confidence that the first hit answers the question (behind `no_answer`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::analysis::Concept;
 use crate::domain::entry::CITY_WIDE;
 
 /// Below this confidence a search reports `no_answer: true`.
-pub const NO_ANSWER_BELOW: f32 = 0.15;
+pub const NO_ANSWER_BELOW: f32 = 0.13;
 /// A short question whose main subject is a word no entry uses (演唱会, 征信) is answered only
 /// when the first hit still covers this much of it. Long transcripts are judged by coverage
 /// alone: they are full of words no entry uses.
@@ -46,11 +46,103 @@ pub fn region_factor(entry_region: &str, caller_region: Option<&str>) -> f32 {
     }
 }
 
+/// A district's own entry needs this share of the first hit's score to take its place.
+const DISTRICT_PROMOTION: f32 = 0.5;
+
+/// Which candidate should move to the front because it is the caller's own district's version
+/// of the first hit's topic: same category, from the caller's district, scoring at least
+/// [`DISTRICT_PROMOTION`] of the first hit, which is not from that district itself. Districts
+/// publish their own entries exactly where local practice differs from the city-wide one.
+/// `candidates` holds (score, region, category), best first.
+pub fn own_district_version(
+    candidates: &[(f32, &str, &str)],
+    caller_region: Option<&str>,
+) -> Option<usize> {
+    let region = caller_region?;
+    let &(top_score, top_region, top_category) = candidates.first()?;
+    if top_region == region || top_score <= 0.0 {
+        return None;
+    }
+    candidates
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(_, (score, entry_region, category))| {
+            *entry_region == region
+                && *category == top_category
+                && *score >= DISTRICT_PROMOTION * top_score
+        })
+        .map(|(i, _)| i)
+}
+
 /// The words of one entry, split into head and body.
 #[derive(Debug, Default)]
 pub struct EntryWords {
     pub head: HashSet<String>,
     pub body: HashSet<String>,
+    /// The words of the title and of each alternative question, one list per question, with
+    /// their specificity (IDF) in the knowledge base.
+    pub questions: Vec<Vec<(String, f32)>>,
+}
+
+/// What the confidence in a first hit is judged from.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Signals {
+    /// Share of the caller's words the hit covers ([`Coverage::share`]).
+    pub coverage: f32,
+    /// The weightiest concept of a short question is a word no entry uses.
+    pub subject_unknown: bool,
+    /// Share of the best-matching standard or alternative question of the hit that the
+    /// caller's words cover: a question answered by the entry is asked in most of its words.
+    pub question_match: f32,
+    /// Second score over first score (1 when there is one hit).
+    pub runner_up: f32,
+    /// Share of the question's weight in words no entry uses.
+    pub unknown_share: f32,
+    /// Coverage by the hit's head alone.
+    pub head_coverage: f32,
+    /// Score of the first hit.
+    pub score: f32,
+    /// See [`Coverage::strongest_missing`].
+    pub strongest_missing: f32,
+    /// See [`Coverage::covered_weight`].
+    pub covered_weight: f32,
+    /// Concepts the question was analysed into.
+    pub concepts: usize,
+}
+
+/// How much of the entry's best-matching question the query's terms cover, each word
+/// weighted by its specificity. `query_terms` maps each looked-up term to its weight.
+pub fn question_match(words: &EntryWords, query_terms: &HashMap<&str, f32>) -> f32 {
+    words
+        .questions
+        .iter()
+        .map(|question| {
+            let total: f32 = question.iter().map(|(_, idf)| idf).sum();
+            if total <= 0.0 {
+                return 0.0;
+            }
+            let covered: f32 = question
+                .iter()
+                .map(|(word, idf)| idf * query_terms.get(word.as_str()).copied().unwrap_or(0.0))
+                .sum();
+            covered / total
+        })
+        .fold(0.0, f32::max)
+}
+
+/// Every term of the analysed query with the best weight it is looked up with (at least one
+/// half: related terms and sub-words count as half a match).
+pub fn query_terms(concepts: &[Concept]) -> HashMap<&str, f32> {
+    let mut terms: HashMap<&str, f32> = HashMap::new();
+    for concept in concepts {
+        for (term, weight) in &concept.terms {
+            let weight = weight.clamp(0.5, 1.0);
+            let best = terms.entry(term.as_str()).or_insert(0.0);
+            *best = best.max(weight);
+        }
+    }
+    terms
 }
 
 impl EntryWords {
@@ -75,6 +167,14 @@ pub struct Coverage {
     pub unmatched: Vec<String>,
     /// The weightiest concept of a short question is a word no entry uses.
     pub subject_unknown: bool,
+    /// The share of the question's weight in words no entry uses at all.
+    pub unknown_share: f32,
+    /// The covered share counting matches in the head (title, questions, keywords) only.
+    pub head_share: f32,
+    /// Weight of the weightiest uncovered concept over that of the weightiest concept.
+    pub strongest_missing: f32,
+    /// Covered weight, not divided by the question's total.
+    pub covered_weight: f32,
 }
 
 /// Whether a judged first hit should be reported as no answer.
@@ -114,6 +214,13 @@ pub fn coverage_with(
             .map(|(term, weight)| words.strength(term) * weight.clamp(0.5, 1.0))
             .fold(0.0f32, f32::max)
     };
+    let head_strength = |c: &Concept| {
+        c.terms
+            .iter()
+            .filter(|(term, _)| words.head.contains(term))
+            .map(|(_, weight)| weight.clamp(0.5, 1.0))
+            .fold(0.0f32, f32::max)
+    };
     let mut strengths: Vec<f32> = concepts.iter().map(matched).collect();
     for (i, concept) in concepts.iter().enumerate() {
         for &replaced in &concept.replaces {
@@ -127,6 +234,8 @@ pub fn coverage_with(
     let mut missing: Vec<(f32, &str)> = Vec::new();
     let mut heaviest: Option<(f32, bool)> = None;
     let mut counted = 0;
+    let mut unknown = 0.0;
+    let mut head_covered = 0.0;
     for ((concept, strength), specific) in concepts.iter().zip(strengths).zip(specificity) {
         if !concept.replaces.is_empty() {
             continue;
@@ -135,6 +244,10 @@ pub fn coverage_with(
         let weight = concept.salience * concept.salience * specific.idf;
         total += weight;
         covered += weight * strength;
+        if !specific.known {
+            unknown += weight;
+        }
+        head_covered += weight * head_strength(concept);
         if strength == 0.0 {
             missing.push((weight, concept.text.as_str()));
         }
@@ -143,12 +256,24 @@ pub fn coverage_with(
         }
     }
     missing.sort_by(|a, b| b.0.total_cmp(&a.0));
-    Coverage {
-        share: if total <= 0.0 {
+    let heaviest_weight = heaviest.map_or(0.0, |(w, _)| w);
+    let strongest_missing = match missing.first() {
+        Some((w, _)) if heaviest_weight > 0.0 => w / heaviest_weight,
+        _ => 0.0,
+    };
+    let share_of = |part: f32| {
+        if total <= 0.0 {
             0.0
         } else {
-            (covered / total).clamp(0.0, 1.0)
-        },
+            (part / total).clamp(0.0, 1.0)
+        }
+    };
+    Coverage {
+        share: share_of(covered),
+        unknown_share: share_of(unknown),
+        head_share: share_of(head_covered),
+        strongest_missing,
+        covered_weight: covered,
         unmatched: missing.into_iter().map(|(_, t)| t.to_string()).collect(),
         subject_unknown: counted <= SHORT_QUESTION_CONCEPTS
             && heaviest.is_some_and(|(_, unknown)| unknown),
@@ -173,6 +298,7 @@ mod tests {
         EntryWords {
             head: head.iter().map(|s| s.to_string()).collect(),
             body: body.iter().map(|s| s.to_string()).collect(),
+            questions: vec![],
         }
     }
 
@@ -183,6 +309,24 @@ mod tests {
         let other = region_factor("西山区", Some("东湖区"));
         assert!(own > city && city > other);
         assert!(region_factor("市级", None) > region_factor("西山区", None));
+    }
+
+    #[test]
+    fn the_callers_district_version_of_the_topic_goes_first() {
+        let candidates = [
+            (10.0, "市级", "义务教育"),
+            (8.0, "西山区", "义务教育"),
+            (7.0, "东湖区", "义务教育"),
+        ];
+        assert_eq!(own_district_version(&candidates, Some("东湖区")), Some(2));
+        assert_eq!(own_district_version(&candidates, None), None);
+        // another topic, or too weak a match, stays where it is
+        let other = [(10.0, "市级", "义务教育"), (9.0, "东湖区", "户籍")];
+        assert_eq!(own_district_version(&other, Some("东湖区")), None);
+        let weak = [(10.0, "市级", "义务教育"), (3.0, "东湖区", "义务教育")];
+        assert_eq!(own_district_version(&weak, Some("东湖区")), None);
+        let own = [(10.0, "东湖区", "义务教育"), (9.0, "东湖区", "义务教育")];
+        assert_eq!(own_district_version(&own, Some("东湖区")), None);
     }
 
     #[test]

@@ -8,13 +8,13 @@ use tantivy::schema::{
 use tantivy::{TantivyDocument, TantivyError};
 use time::Date;
 
-use super::tokenizer::{BIGRAMS, PINYIN, WORDS};
+use super::tokenizer::{BIGRAMS, CHARS, PINYIN, WORDS};
 use crate::domain::date::parse_date;
 use crate::domain::Entry;
 
 /// Bumped whenever the schema or the analyzers change: an index stamped with another version
 /// is rebuilt from the database.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Handles to every field, built once with the schema.
 #[derive(Clone, Copy, Debug)]
@@ -32,6 +32,8 @@ pub struct Fields {
     pub head_bigrams: Field,
     /// Fuzzy-pinyin bigrams of title, questions and keywords.
     pub head_pinyin: Field,
+    /// Single ideographs of title, questions and keywords.
+    pub head_chars: Field,
     pub department: Field,
     pub category: Field,
     pub region: Field,
@@ -64,6 +66,7 @@ pub fn build() -> (Schema, Fields) {
         all: builder.add_text_field("all", analyzed(WORDS)),
         head_bigrams: builder.add_text_field("head_bigrams", analyzed(BIGRAMS)),
         head_pinyin: builder.add_text_field("head_pinyin", analyzed(PINYIN)),
+        head_chars: builder.add_text_field("head_chars", analyzed(CHARS)),
         department: builder.add_text_field("department", STRING),
         category: builder.add_text_field("category", STRING),
         region: builder.add_text_field("region", STRING),
@@ -98,6 +101,7 @@ pub fn document(fields: &Fields, entry: &Entry) -> tantivy::Result<TantivyDocume
         doc.add_text(fields.all, text);
         doc.add_text(fields.head_bigrams, text);
         doc.add_text(fields.head_pinyin, text);
+        doc.add_text(fields.head_chars, text);
     }
     for text in std::iter::once(&c.answer)
         .chain(&c.process)

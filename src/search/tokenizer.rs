@@ -1,5 +1,6 @@
-//! The three tantivy analyzers of the index: jieba words, character bigrams (for words outside
-//! the dictionary) and fuzzy-pinyin syllable bigrams (for speech-recognition homophones).
+//! The tantivy analyzers of the index: jieba words, single characters and character bigrams
+//! (for words outside the dictionary) and fuzzy-pinyin syllable bigrams (for
+//! speech-recognition homophones).
 //! Each holds an `Arc`, so the copies tantivy makes per use are cheap.
 
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use super::phonetic::{is_han, syllable};
 pub const WORDS: &str = "zh_words";
 pub const BIGRAMS: &str = "zh_bigrams";
 pub const PINYIN: &str = "zh_pinyin";
+pub const CHARS: &str = "zh_chars";
 
 /// Registers the analyzers on an index.
 pub fn register(index: &Index, jieba: &Arc<Jieba>) {
@@ -20,6 +22,7 @@ pub fn register(index: &Index, jieba: &Arc<Jieba>) {
     manager.register(WORDS, TextAnalyzer::from(WordTokenizer::new(jieba.clone())));
     manager.register(BIGRAMS, TextAnalyzer::from(BigramTokenizer));
     manager.register(PINYIN, TextAnalyzer::from(PinyinTokenizer));
+    manager.register(CHARS, TextAnalyzer::from(CharTokenizer));
 }
 
 /// Lowercases and folds full-width ASCII (ＡＢＣ１２３) to half-width, as callers' input mixes both.
@@ -100,6 +103,23 @@ impl Tokenizer for BigramTokenizer {
         let mut tokens = Vec::new();
         for gram in bigrams(&normalize(text)) {
             push_token(&mut tokens, gram, 0, 0);
+        }
+        VecTokenStream::new(tokens)
+    }
+}
+
+/// Each ideograph on its own. Callers' key words are often single characters the segmenter
+/// leaves alone (狗 咬, 腰 闪, 掏 抵) while entries write them inside words (被狗咬, 抵税).
+#[derive(Clone, Default)]
+pub struct CharTokenizer;
+
+impl Tokenizer for CharTokenizer {
+    type TokenStream<'a> = VecTokenStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
+        let mut tokens = Vec::new();
+        for c in text.chars().filter(|c| is_han(*c)) {
+            push_token(&mut tokens, c.to_string(), 0, 0);
         }
         VecTokenStream::new(tokens)
     }
