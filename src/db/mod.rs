@@ -20,7 +20,7 @@ use crate::error::{AppError, AppResult};
 
 pub use entries::{EntryWrite, KnowledgeFingerprint};
 pub use meta::REINDEX_GENERATION;
-pub use searches::SearchRecord;
+pub use searches::{SearchFilter, SearchRecord};
 pub use tokens::TokenInfo;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");

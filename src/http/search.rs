@@ -84,7 +84,7 @@ pub async fn search(
         limit,
         include_expired,
     )?;
-    let outcome = app.search(request).await?;
+    let outcome = app.search(request, Some(&caller.name)).await?;
     app.metrics
         .observe_search(outcome.took_ms / 1000.0, outcome.no_answer);
     Ok(Json(outcome))
