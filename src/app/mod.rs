@@ -2,8 +2,10 @@
 //! index, keeps the index in step with the database, and runs imports, exports and searches.
 
 mod access;
+mod searches;
 
 pub use access::FIRST_ADMIN;
+pub use searches::{SearchLogEntry, READ_SEARCH};
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

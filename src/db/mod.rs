@@ -21,7 +21,7 @@ use crate::error::{AppError, AppResult};
 pub use entries::{EntryWrite, KnowledgeFingerprint};
 pub use meta::REINDEX_GENERATION;
 pub use searches::{SearchFilter, SearchRecord};
-pub use tokens::TokenInfo;
+pub use tokens::{AuditRecord, TokenInfo};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
