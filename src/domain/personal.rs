@@ -512,6 +512,28 @@ mod tests {
         assert!(!view_for(Role::Editor, "公积金 租房").masked);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn a_mobile_number_in_any_sentence_is_masked(
+            prefix in "[a-zA-Z公积金社保卡租房电话号码，。？、]{0,20}",
+            second in 3u8..=9,
+            rest in "[0-9]{9}",
+            suffix in "[a-zA-Z公积金社保卡租房电话号码，。？、]{0,20}",
+        ) {
+            let phone = format!("1{second}{rest}");
+            let text = format!("{prefix}{phone}{suffix}");
+            let masked = mask_personal_data(&text);
+            proptest::prop_assert!(!masked.contains(&phone), "{text} -> {masked}");
+            proptest::prop_assert!(masked.starts_with(&prefix) && masked.ends_with(&suffix));
+        }
+
+        #[test]
+        fn any_text_masks_without_panicking(text in "\\PC{0,80}") {
+            let masked = mask_personal_data(&text);
+            proptest::prop_assert_eq!(contains_personal_data(&text), masked != text);
+        }
+    }
+
     #[test]
     fn masking_never_panics_on_odd_text() {
         for text in [
