@@ -2,8 +2,10 @@
 //! index, keeps the index in step with the database, and runs imports, exports and searches.
 
 mod access;
+mod searches;
 
 pub use access::FIRST_ADMIN;
+pub use searches::{SearchLogEntry, READ_SEARCH};
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -195,8 +197,13 @@ impl App {
         Ok((departments.len(), entries.len()))
     }
 
-    /// Runs a search and records it in the search log.
-    pub async fn search(&self, request: SearchRequest) -> AppResult<SearchOutcome> {
+    /// Runs a search and records it in the search log, with the token that ran it (`None` from
+    /// the command line).
+    pub async fn search(
+        &self,
+        request: SearchRequest,
+        token_name: Option<&str>,
+    ) -> AppResult<SearchOutcome> {
         let started = Instant::now();
         let results = self.run_search(request.clone()).await?;
         let took_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -219,6 +226,7 @@ impl App {
             confidence: f64::from(outcome.confidence),
             took_ms,
             created_at: now_timestamp(),
+            token_name: token_name.map(str::to_string),
         };
         self.db.record_search(&record).await?;
         Ok(outcome)

@@ -47,7 +47,7 @@ async fn search(app: &App, args: SearchArgs) -> AppResult<ExitCode> {
         Some(args.limit),
         args.include_expired,
     )?;
-    let outcome = app.search(request).await?;
+    let outcome = app.search(request, None).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
         return Ok(ExitCode::SUCCESS);

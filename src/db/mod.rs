@@ -20,8 +20,8 @@ use crate::error::{AppError, AppResult};
 
 pub use entries::{EntryWrite, KnowledgeFingerprint};
 pub use meta::REINDEX_GENERATION;
-pub use searches::SearchRecord;
-pub use tokens::TokenInfo;
+pub use searches::{SearchFilter, SearchRecord};
+pub use tokens::{AuditRecord, TokenInfo};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");

@@ -14,6 +14,17 @@ pub struct TokenInfo {
     pub revoked_at: Option<String>,
 }
 
+/// One line of the audit log: who (`token_name`) did what (`action`) to which record
+/// (`subject`) when (`at`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct AuditRecord {
+    pub id: String,
+    pub at: String,
+    pub token_name: String,
+    pub action: String,
+    pub subject: String,
+}
+
 #[derive(sqlx::FromRow)]
 struct TokenRow {
     name: String,
@@ -126,14 +137,51 @@ impl Db {
         subject: &str,
         now: &str,
     ) -> AppResult<()> {
-        sqlx::query("INSERT INTO audit_log (id, at, token_name, action, subject) VALUES ($1, $2, $3, $4, $5)")
-            .bind(uuid::Uuid::now_v7().to_string())
-            .bind(now)
-            .bind(token_name)
-            .bind(action)
-            .bind(subject)
-            .execute(&self.pool)
-            .await?;
+        self.audit_all(token_name, action, &[subject], now).await
+    }
+
+    /// Appends one line per subject to the audit log, all or none.
+    pub async fn audit_all(
+        &self,
+        token_name: &str,
+        action: &str,
+        subjects: &[&str],
+        now: &str,
+    ) -> AppResult<()> {
+        if subjects.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for subject in subjects {
+            sqlx::query("INSERT INTO audit_log (id, at, token_name, action, subject) VALUES ($1, $2, $3, $4, $5)")
+                .bind(uuid::Uuid::now_v7().to_string())
+                .bind(now)
+                .bind(token_name)
+                .bind(action)
+                .bind(*subject)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// One page of the audit log, newest first.
+    pub async fn audit_records(&self, limit: i64, offset: i64) -> AppResult<Vec<AuditRecord>> {
+        let rows = sqlx::query_as::<_, AuditRecord>(
+            "SELECT id, at, token_name, action, subject FROM audit_log ORDER BY at DESC, id DESC LIMIT $1 OFFSET $2",
+        )
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
+    pub async fn count_audit_records(&self) -> AppResult<i64> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count)
     }
 }

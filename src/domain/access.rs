@@ -71,6 +71,10 @@ pub enum Permission {
     ManageTokens,
     /// Read the Prometheus metrics on the main address.
     ReadMetrics,
+    /// Read the search log (agents: only their own searches, see [`Identity::search_log_scope`]).
+    ReadSearchLog,
+    /// Read the audit log.
+    ReadAuditLog,
 }
 
 impl Permission {
@@ -85,7 +89,10 @@ impl Permission {
             }
             Permission::ReadDepartments => true,
             Permission::ManageTokens => role == Admin,
-            Permission::ReadMetrics => matches!(role, Supervisor | Admin),
+            Permission::ReadMetrics | Permission::ReadAuditLog => {
+                matches!(role, Supervisor | Admin)
+            }
+            Permission::ReadSearchLog => role != Department,
         }
     }
 }
@@ -100,6 +107,12 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// The token whose searches this caller may read in the search log, or `None` for all of
+    /// them: an agent sees only what it searched itself.
+    pub fn search_log_scope(&self) -> Option<&str> {
+        (self.role == Role::Agent).then_some(self.name.as_str())
+    }
+
     /// Fails with 403 when the role does not grant the permission.
     pub fn require(&self, permission: Permission) -> AppResult<()> {
         if permission.allows(self.role) {
@@ -213,6 +226,22 @@ mod tests {
             .require(Permission::ReadKnowledge)
             .unwrap_err();
         assert_eq!(err.code, "forbidden");
+    }
+
+    #[test]
+    fn agents_read_their_own_searches_and_clerks_none() {
+        assert_eq!(identity(Role::Agent).search_log_scope(), Some("t"));
+        assert_eq!(identity(Role::Editor).search_log_scope(), None);
+        for role in Role::ALL {
+            let reads_log = identity(role).require(Permission::ReadSearchLog).is_ok();
+            assert_eq!(reads_log, role != Role::Department, "{role:?}");
+            let reads_audit = identity(role).require(Permission::ReadAuditLog).is_ok();
+            assert_eq!(
+                reads_audit,
+                matches!(role, Role::Supervisor | Role::Admin),
+                "{role:?}"
+            );
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod entry;
 pub mod eval;
 pub mod import;
 pub mod page;
+pub mod personal;
 pub mod search;
 
 pub use entry::{Department, Entry, EntryContent, EntryStatus, Validity};

@@ -40,6 +40,13 @@ impl Page {
         })
     }
 
+    /// `LIMIT` and `OFFSET` for SQL; an offset beyond `i64` saturates (and finds nothing)
+    /// rather than wrapping to a negative number the database rejects.
+    pub fn sql(&self) -> (i64, i64) {
+        let clamp = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        (clamp(self.limit), clamp(self.offset))
+    }
+
     /// The items of this page out of a full list.
     pub fn slice<T: Clone>(&self, items: &[T]) -> Vec<T> {
         items
@@ -78,5 +85,8 @@ mod tests {
         );
         let page = Page::parse(Some("2"), Some("1")).unwrap();
         assert_eq!(page.slice(&[1, 2, 3, 4]), vec![2, 3]);
+        assert_eq!(page.sql(), (2, 1));
+        let far = Page::parse(None, Some(&usize::MAX.to_string())).unwrap();
+        assert_eq!(far.sql(), (50, i64::MAX));
     }
 }

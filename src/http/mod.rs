@@ -9,6 +9,7 @@ mod health;
 mod metrics;
 mod openapi;
 mod search;
+mod searches;
 mod tokens;
 
 use std::sync::Arc;
@@ -99,6 +100,7 @@ fn router_with_state(app: AppState) -> Router {
             "/api/v1",
             Router::new()
                 .merge(search::router())
+                .merge(searches::router())
                 .merge(entries::router())
                 .merge(departments::router())
                 .merge(tokens::router())
@@ -180,6 +182,19 @@ pub fn page(params: Result<Query<PageParams>, QueryRejection>) -> AppResult<Page
         AppError::bad_request("invalid_parameter", format!("查询参数无法解析：{err}"))
     })?;
     Page::parse(params.limit.as_deref(), params.offset.as_deref())
+}
+
+/// A `true`/`false` (or `1`/`0`) query parameter; absent or empty is `None`.
+pub fn flag(name: &str, value: Option<&str>) -> AppResult<Option<bool>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some("true") | Some("1") => Ok(Some(true)),
+        Some("false") | Some("0") => Ok(Some(false)),
+        Some(other) => Err(AppError::bad_request(
+            "invalid_parameter",
+            format!("{name} 应为 true 或 false，收到 {other:?}"),
+        )),
+    }
 }
 
 /// A JSON body, or a 400 naming what is wrong with it (unknown or ill-typed fields included).

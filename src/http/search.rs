@@ -66,16 +66,8 @@ pub async fn search(
             })
         })
         .transpose()?;
-    let include_expired = match params.include_expired.as_deref().map(str::trim) {
-        None | Some("") | Some("false") | Some("0") => false,
-        Some("true") | Some("1") => true,
-        Some(other) => {
-            return Err(AppError::bad_request(
-                "invalid_parameter",
-                format!("include_expired 应为 true 或 false，收到 {other:?}"),
-            ))
-        }
-    };
+    let include_expired =
+        super::flag("include_expired", params.include_expired.as_deref())?.unwrap_or(false);
     let request = SearchRequest::new(
         params.q.as_deref().unwrap_or_default(),
         params.region,
@@ -84,7 +76,7 @@ pub async fn search(
         limit,
         include_expired,
     )?;
-    let outcome = app.search(request).await?;
+    let outcome = app.search(request, Some(&caller.name)).await?;
     app.metrics
         .observe_search(outcome.took_ms / 1000.0, outcome.no_answer);
     Ok(Json(outcome))

@@ -103,7 +103,8 @@ pub async fn list(
     caller.require(Permission::ManageTokens)?;
     let page = super::page(params)?;
     let total = usize::try_from(app.db.count_tokens().await?).unwrap_or(0);
-    let tokens = app.db.tokens(page.limit as i64, page.offset as i64).await?;
+    let (sql_limit, sql_offset) = page.sql();
+    let tokens = app.db.tokens(sql_limit, sql_offset).await?;
     let Page { limit, offset } = page;
     Ok(Json(TokenList {
         total,

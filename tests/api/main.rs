@@ -17,3 +17,4 @@ mod quality;
 mod robustness;
 mod search;
 mod search_filters;
+mod searches;

@@ -11,8 +11,11 @@ use crate::helpers::{Engine, Knowledge};
 use hotline::app::prepare_service;
 use hotline::domain::access::Role;
 
-const PATHS: [&str; 10] = [
+const PATHS: [&str; 13] = [
     "/api/v1/search",
+    "/api/v1/searches",
+    "/api/v1/searches/",
+    "/api/v1/audit",
     "/api/v1/entries/",
     "/api/v1/departments",
     "/api/v1/tokens",
@@ -23,7 +26,8 @@ const PATHS: [&str; 10] = [
     "/api/v1/",
     "/",
 ];
-const QUERY_KEYS: [&str; 9] = [
+const QUERY_KEYS: [&str; 10] = [
+    "no_answer",
     "q",
     "region",
     "department",

@@ -72,6 +72,7 @@ both_engines! {
         assert_eq!(params["limit"], 3);
         assert_eq!(params["region"], "临江县");
         assert!(!record.created_at.is_empty());
+        assert!(record.token_name.as_deref().is_some_and(|n| n.starts_with("agent-")), "{record:?}");
     }
 }
 
