@@ -451,6 +451,61 @@ mod tests {
     }
 
     #[test]
+    fn situations_said_across_word_boundaries_imply_official_terms() {
+        let mut lexicon = lexicon();
+        lexicon
+            .add_related("被辞退 => 失业保险金\n我爸走了 => 丧葬补助金\n")
+            .unwrap();
+        let vocab = PhoneticVocab::default();
+        let regions = RegionSet::default();
+        let analyzer = QueryAnalyzer {
+            lexicon: &lexicon,
+            vocab: &vocab,
+            regions: &regions,
+        };
+        let q = analyzer.analyze("我被辞退了", None);
+        let fired = q.concepts.iter().find(|c| c.text == "被辞退").unwrap();
+        assert!(fired
+            .terms
+            .iter()
+            .any(|(t, w)| t == "失业保险金" && *w < 1.0));
+        // However the segmenter cuts the phrase, its implied term is searched for.
+        for query in ["请问我爸走了社保怎么办", "我爸走了"] {
+            let q = analyzer.analyze(query, None);
+            assert!(
+                q.concepts
+                    .iter()
+                    .any(|c| c.terms.iter().any(|(t, _)| t == "丧葬补助金")),
+                "{:?}",
+                texts(&q)
+            );
+        }
+    }
+
+    #[test]
+    fn scene_setting_words_say_little() {
+        let mut lexicon = lexicon();
+        lexicon.add_context("我妈 去年\n");
+        let vocab = PhoneticVocab::default();
+        let regions = RegionSet::default();
+        let analyzer = QueryAnalyzer {
+            lexicon: &lexicon,
+            vocab: &vocab,
+            regions: &regions,
+        };
+        let q = analyzer.analyze("我妈去年交的公积金", None);
+        let salience = |text: &str| {
+            q.concepts
+                .iter()
+                .find(|c| c.text == text)
+                .map(|c| c.salience)
+                .unwrap_or_else(|| panic!("{text} missing from {:?}", texts(&q)))
+        };
+        assert!(salience("我妈") < 0.2 && salience("去年") < 0.2);
+        assert!(salience("公积金") > 0.5);
+    }
+
+    #[test]
     fn correct_words_are_left_alone() {
         let q = analyze("公积金提取");
         assert!(

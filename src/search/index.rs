@@ -20,7 +20,7 @@ use super::lexicon::Lexicon;
 use super::query::{plain_query, scoring_query, with_filters, Filters};
 use super::rank::{
     coverage_with, no_answer, own_district_version, query_terms, question_match, region_factor,
-    EntryWords, Signals, Specificity,
+    title_match, EntryWords, Signals, Specificity,
 };
 use super::schema::{self, day_number, document, Fields, SCHEMA_VERSION};
 use super::tokenizer::{self, is_wordlike, normalize, WordTokenizer};
@@ -37,6 +37,10 @@ const SNIPPET_CHARS: usize = 120;
 /// entry keeps when it covers nothing.
 const RERANK_DEPTH: usize = 30;
 const COVERAGE_FLOOR: f32 = 0.6;
+/// Share of its score an entry loses when the caller says nothing of its standard question:
+/// between siblings (护照 / 未成年人护照), the one whose qualifiers the caller did not
+/// mention ranks lower.
+const TITLE_MISS_PENALTY: f32 = 0.25;
 
 /// What an index was built from; stored as the commit payload.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -329,9 +333,12 @@ impl SearchIndex {
             .iter()
             .map(|c| specificity(&searcher, &self.fields, c))
             .collect();
+        let terms = query_terms(&analyzed.concepts);
         for (score, entry) in ranked.iter_mut().take(rerank) {
-            let covered = coverage_with(&analyzed.concepts, &self.entry_words(entry), &weights);
-            *score *= COVERAGE_FLOOR + covered.share;
+            let words = self.entry_words(entry);
+            let covered = coverage_with(&analyzed.concepts, &words, &weights);
+            *score *= (COVERAGE_FLOOR + covered.share)
+                * (1.0 - TITLE_MISS_PENALTY * (1.0 - title_match(&words, &terms)));
         }
         ranked.sort_by(|a, b| {
             b.0.total_cmp(&a.0)

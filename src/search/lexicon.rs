@@ -128,7 +128,8 @@ impl Lexicon {
     /// Adds the associations of `related.txt`: `口语说法… => 业务用语…` per line. Every word
     /// is kept whole by the segmenter; the dictionary digest covers the file.
     pub fn add_related(&mut self, text: &str) -> AppResult<()> {
-        let mut jieba = (*self.jieba).clone();
+        // Unshared while the lexicon is being loaded, so nothing is copied.
+        let jieba = Arc::make_mut(&mut self.jieba);
         for (line_no, line) in data_lines(text) {
             let bad = |what: &str| {
                 AppError::bad_request("invalid_dictionary", format!("{RELATED}:{line_no}: {what}"))
@@ -160,13 +161,13 @@ impl Lexicon {
         digest.update(self.digest.as_bytes());
         digest.update(text.as_bytes());
         self.digest = format!("{:x}", digest.finalize());
-        self.jieba = Arc::new(jieba);
         Ok(())
     }
 
     /// Adds the words of `context.txt` (whitespace-separated, any number per line).
     pub fn add_context(&mut self, text: &str) {
-        let mut jieba = (*self.jieba).clone();
+        // Unshared while the lexicon is being loaded, so nothing is copied.
+        let jieba = Arc::make_mut(&mut self.jieba);
         for (_, line) in data_lines(text) {
             for word in line.split_whitespace().map(str::to_lowercase) {
                 if word.chars().count() > 1 && !jieba.has_word(&word) {
@@ -180,7 +181,6 @@ impl Lexicon {
         digest.update(b"context");
         digest.update(text.as_bytes());
         self.digest = format!("{:x}", digest.finalize());
-        self.jieba = Arc::new(jieba);
     }
 
     /// Whether a word only sets the scene: a person, time or place of `context.txt`, or a

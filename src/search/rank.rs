@@ -117,18 +117,29 @@ pub fn question_match(words: &EntryWords, query_terms: &HashMap<&str, f32>) -> f
     words
         .questions
         .iter()
-        .map(|question| {
-            let total: f32 = question.iter().map(|(_, idf)| idf).sum();
-            if total <= 0.0 {
-                return 0.0;
-            }
-            let covered: f32 = question
-                .iter()
-                .map(|(word, idf)| idf * query_terms.get(word.as_str()).copied().unwrap_or(0.0))
-                .sum();
-            covered / total
-        })
+        .map(|question| share_asked(question, query_terms))
         .fold(0.0, f32::max)
+}
+
+/// How much of the entry's standard question (its title) the query's terms cover.
+pub fn title_match(words: &EntryWords, query_terms: &HashMap<&str, f32>) -> f32 {
+    words
+        .questions
+        .first()
+        .map_or(0.0, |title| share_asked(title, query_terms))
+}
+
+/// The specificity-weighted share of a question's words among the query's terms.
+fn share_asked(question: &[(String, f32)], query_terms: &HashMap<&str, f32>) -> f32 {
+    let total: f32 = question.iter().map(|(_, idf)| idf).sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let covered: f32 = question
+        .iter()
+        .map(|(word, idf)| idf * query_terms.get(word.as_str()).copied().unwrap_or(0.0))
+        .sum();
+    covered / total
 }
 
 /// Every term of the analysed query with the best weight it is looked up with (at least one
@@ -327,6 +338,24 @@ mod tests {
         assert_eq!(own_district_version(&weak, Some("东湖区")), None);
         let own = [(10.0, "东湖区", "义务教育"), (9.0, "东湖区", "义务教育")];
         assert_eq!(own_district_version(&own, Some("东湖区")), None);
+    }
+
+    #[test]
+    fn siblings_are_told_apart_by_what_the_caller_left_unsaid() {
+        let entry = |title: &[(&str, f32)], questions: &[&[(&str, f32)]]| EntryWords {
+            questions: std::iter::once(title)
+                .chain(questions.iter().copied())
+                .map(|q| q.iter().map(|(w, idf)| (w.to_string(), *idf)).collect())
+                .collect(),
+            ..EntryWords::default()
+        };
+        let general = entry(&[("护照", 2.0)], &[&[("出国", 1.0), ("证件", 1.0)]]);
+        let minors = entry(&[("未成年人", 3.0), ("护照", 2.0)], &[]);
+        let asked: HashMap<&str, f32> = [("护照", 1.0), ("出国", 1.0)].into_iter().collect();
+        assert_eq!(title_match(&general, &asked), 1.0);
+        assert!((title_match(&minors, &asked) - 0.4).abs() < 1e-6);
+        assert!((question_match(&general, &asked) - 1.0).abs() < 1e-6);
+        assert_eq!(title_match(&EntryWords::default(), &asked), 0.0);
     }
 
     #[test]
