@@ -17,6 +17,8 @@ const SYNONYM_WEIGHT: f32 = 0.85;
 const RELATED_WEIGHT: f32 = 0.7;
 /// Importance of the implied terms of a situation phrase said across word boundaries.
 const SITUATION_IMPORTANCE: f32 = 0.8;
+/// Share of the salience a word would have that a one-character word keeps.
+const SINGLE_CHAR_SALIENCE: f32 = 0.5;
 /// Salience of a word that only sets the scene (我妈, 去年, 三千块).
 const CONTEXT_SALIENCE: f32 = 0.15;
 /// Weight of a dictionary sub-word of a longer word (社保卡 inside 社保卡补办).
@@ -132,8 +134,19 @@ impl QueryAnalyzer<'_> {
         let mut seen: HashSet<&str> = HashSet::new();
         let mut interpretation = QueryInterpretation::default();
         for word in &words {
-            if !seen.insert(word.text.as_str()) || concepts.len() >= MAX_CONCEPTS {
-                concept_of_word.push(concepts.iter().position(|c| c.text == word.text));
+            // A word said again, or a synonym of a word already said (小孩 … 孩子), is the same
+            // concept: counting it twice would favour whatever entries that concept matches.
+            let said_before = concepts.iter().position(|c| {
+                c.text == word.text
+                    || c.terms
+                        .iter()
+                        .any(|(t, w)| *t == word.text && *w >= SYNONYM_WEIGHT)
+            });
+            if !seen.insert(word.text.as_str())
+                || said_before.is_some()
+                || concepts.len() >= MAX_CONCEPTS
+            {
+                concept_of_word.push(said_before);
                 continue;
             }
             let mut concept = self.concept(&word.text);
@@ -247,9 +260,6 @@ impl QueryAnalyzer<'_> {
             return CONTEXT_SALIENCE;
         }
         let chars = word.chars().count();
-        if chars == 1 {
-            return 0.2;
-        }
         let jieba = &self.lexicon.jieba;
         let rarity = if jieba.has_word(word) {
             let freq = jieba.suggest_freq(word).max(1) as f32;
@@ -266,7 +276,14 @@ impl QueryAnalyzer<'_> {
             Some('a') | Some('v') | Some('i') | Some('l') | Some('j') => 0.5,
             _ => 0.3,
         };
-        (0.2 + 0.8 * kind * (0.4 + 0.6 * rarity)).clamp(0.1, 1.0)
+        let salience = (0.2 + 0.8 * kind * (0.4 + 0.6 * rarity)).clamp(0.1, 1.0);
+        if chars == 1 {
+            // A single character says something (狗, 咬, 腰) but is easily part of another
+            // word or a figure of speech.
+            salience * SINGLE_CHAR_SALIENCE
+        } else {
+            salience
+        }
     }
 
     /// Adds the official terms implied by situation phrases of `related.txt` that the caller

@@ -21,6 +21,9 @@ const FIELD_WEIGHTS: [(FieldKind, f32); 4] = [
     (FieldKind::Questions, 1.1),
     (FieldKind::Keywords, 0.8),
 ];
+/// Share of a concept's weight it keeps however little it says on its own: words that only
+/// set the scene (我妈, 去年) or frame the question (弄, 想) still count, but less.
+const SALIENCE_FLOOR: f32 = 0.4;
 /// Weight of each character bigram and pinyin bigram of the query against the entry head.
 const BIGRAM_WEIGHT: f32 = 0.25;
 const PINYIN_WEIGHT: f32 = 0.2;
@@ -86,7 +89,10 @@ pub fn scoring_query(fields: &Fields, analyzed: &AnalyzedQuery) -> Option<Box<dy
         }
         clauses.push((
             Occur::Should,
-            boosted(Box::new(BooleanQuery::new(per_field)), concept.importance),
+            boosted(
+                Box::new(BooleanQuery::new(per_field)),
+                concept.importance * (SALIENCE_FLOOR + (1.0 - SALIENCE_FLOOR) * concept.salience),
+            ),
         ));
     }
     for concept in &analyzed.concepts {

@@ -252,7 +252,7 @@ pub fn coverage_with(
             continue;
         }
         counted += 1;
-        let weight = concept.salience * concept.salience * specific.idf;
+        let weight = concept.salience * concept.salience * concept.importance * specific.idf;
         total += weight;
         covered += weight * strength;
         if !specific.known {
