@@ -17,6 +17,8 @@ const SYNONYM_WEIGHT: f32 = 0.85;
 const RELATED_WEIGHT: f32 = 0.7;
 /// Importance of the implied terms of a situation phrase said across word boundaries.
 const SITUATION_IMPORTANCE: f32 = 0.8;
+/// jieba dictionary frequency above which a noun is an everyday word rather than a subject.
+const EVERYDAY_NOUN_FREQ: usize = 3000;
 /// Share of the salience a word would have that a one-character word keeps.
 const SINGLE_CHAR_SALIENCE: f32 = 0.5;
 /// Salience of a word that only sets the scene (我妈, 去年, 三千块).
@@ -49,6 +51,10 @@ pub struct Concept {
     /// How much the word says on its own, 0 to 1: rare nouns and names say much, common
     /// verbs and colloquial glue little (from jieba's part of speech and general frequency).
     pub salience: f32,
+    /// Whether the word names a thing a question can be about (a noun other than a person's
+    /// or place's name, not a scene-setting word): what makes a question unanswerable when no
+    /// entry knows it.
+    pub nominal: bool,
 }
 
 /// The analysed query.
@@ -100,7 +106,7 @@ impl QueryAnalyzer<'_> {
         let mut segments: Vec<String> = Vec::new();
         let mut open_segment = false;
         for token in self.split_unknown(self.lexicon.jieba.tag(&text, true)) {
-            let (word, tag, start_char) = (token.0, token.1, token.2);
+            let (word, tag, start_char) = (token.0, token.1.as_str(), token.2);
             let is_region_name = dropped.get(start_char).copied().unwrap_or(false);
             let short_region = self.regions.district_named(word);
             if let Some(district) = short_region {
@@ -151,6 +157,7 @@ impl QueryAnalyzer<'_> {
             }
             let mut concept = self.concept(&word.text);
             concept.salience = self.salience(&word.text, &word.pos);
+            concept.nominal = self.is_subject(&word.text, &word.pos);
             let added: Vec<&str> = concept
                 .terms
                 .iter()
@@ -190,7 +197,7 @@ impl QueryAnalyzer<'_> {
     /// jieba's HMM joins unknown characters into words (钱报, 我想查) that no entry contains;
     /// such a word is split back into its dictionary parts unless the knowledge base uses it.
     /// Yields (word, part-of-speech tag, first character index).
-    fn split_unknown<'t>(&self, tags: Vec<jieba_rs::Tag<'t>>) -> Vec<(&'t str, &'t str, usize)> {
+    fn split_unknown<'t>(&self, tags: Vec<jieba_rs::Tag<'t>>) -> Vec<(&'t str, String, usize)> {
         let jieba = &self.lexicon.jieba;
         let mut out = Vec::with_capacity(tags.len());
         for tag in tags {
@@ -199,12 +206,17 @@ impl QueryAnalyzer<'_> {
                 || self.vocab.contains(tag.word)
                 || !tag.word.chars().all(is_han);
             if known {
-                out.push((tag.word, tag.tag, tag.start));
+                out.push((tag.word, tag.tag.to_string(), tag.start));
                 continue;
             }
-            let mut at = tag.start;
-            for part in jieba.cut(tag.word, false) {
-                out.push((part.word, "x", at));
+            let (mut at, mut byte) = (tag.start, 0);
+            for part in jieba.tag(tag.word, false) {
+                // The part as a slice of the caller's text, which outlives the tagger's copy.
+                let Some(piece) = tag.word.get(byte..byte + part.word.len()) else {
+                    break;
+                };
+                out.push((piece, part.tag.to_string(), at));
+                byte += part.word.len();
                 at += part.word.chars().count();
             }
         }
@@ -250,7 +262,18 @@ impl QueryAnalyzer<'_> {
             importance,
             replaces: Vec::new(),
             salience: 1.0,
+            nominal: false,
         }
+    }
+
+    /// Whether a word can be what a question is about: a dictionary noun that is neither an
+    /// everyday word (日子, 感觉 are nouns to jieba) nor a scene-setting one.
+    fn is_subject(&self, word: &str, pos: &str) -> bool {
+        let jieba = &self.lexicon.jieba;
+        is_nominal(pos)
+            && !self.lexicon.is_context(word)
+            && jieba.has_word(word)
+            && jieba.suggest_freq(word) <= EVERYDAY_NOUN_FREQ
     }
 
     /// How much a word says on its own. Nouns, names and rare words carry a question
@@ -269,7 +292,7 @@ impl QueryAnalyzer<'_> {
             0.5
         };
         let kind = match pos.chars().next() {
-            Some('n') | Some('e') if pos != "nr" => 1.0,
+            Some('n') | Some('e') if pos != "nr" && pos != "ns" => 1.0,
             Some('v') if pos == "vn" => 0.9,
             Some('n') => 0.6,
             Some('x') | Some('e') => 0.8,
@@ -325,6 +348,7 @@ impl QueryAnalyzer<'_> {
                 importance: SITUATION_IMPORTANCE,
                 replaces: spanned,
                 salience: 1.0,
+                nominal: false,
             });
         }
     }
@@ -393,6 +417,16 @@ impl QueryAnalyzer<'_> {
             }
             i = corrected_until.map_or(i + 1, |j| j + 1);
         }
+    }
+}
+
+/// Nouns (but not names of people or places), nominal verbs (登记, 补办 as things) and words
+/// the dictionaries added without a part of speech.
+fn is_nominal(pos: &str) -> bool {
+    match pos {
+        "nr" | "nrt" | "nrfg" | "ns" => false,
+        "vn" | "x" | "eng" | "nz" => true,
+        _ => pos.starts_with('n'),
     }
 }
 
@@ -520,6 +554,21 @@ mod tests {
         };
         assert!(salience("我妈") < 0.2 && salience("去年") < 0.2);
         assert!(salience("公积金") > 0.5);
+    }
+
+    #[test]
+    fn only_nouns_that_are_not_people_places_or_everyday_words_are_subjects() {
+        let q = analyze("深圳的彩票感觉怎么兑奖");
+        let subject = |text: &str| {
+            q.concepts
+                .iter()
+                .find(|c| c.text == text)
+                .map(|c| c.nominal)
+                .unwrap_or_else(|| panic!("{text} missing from {:?}", texts(&q)))
+        };
+        assert!(subject("彩票"));
+        assert!(!subject("深圳"), "a place sets the scene");
+        assert!(!subject("感觉"), "an everyday noun frames the question");
     }
 
     #[test]

@@ -8,11 +8,12 @@ use crate::domain::entry::CITY_WIDE;
 
 /// Below this confidence a search reports `no_answer: true`.
 pub const NO_ANSWER_BELOW: f32 = 0.13;
-/// A short question whose main subject is a word no entry uses (演唱会, 征信) is answered only
-/// when the first hit still covers this much of it. Long transcripts are judged by coverage
-/// alone: they are full of words no entry uses.
-const NO_ANSWER_BELOW_WITHOUT_SUBJECT: f32 = 0.5;
-const SHORT_QUESTION_CONCEPTS: usize = 5;
+/// A short question whose main subject (its weightiest noun that is not a person, place or
+/// everyday word) is a word no entry uses (演唱会, 征信) is answered only when the first hit
+/// still covers this much of it. Long transcripts are judged by coverage alone: they are full
+/// of things no entry mentions (羽绒服, 膝盖) that are not what the caller asks about.
+const NO_ANSWER_BELOW_WITHOUT_SUBJECT: f32 = 0.4;
+const SHORT_QUESTION_CONCEPTS: usize = 7;
 
 /// How telling one concept is across the knowledge base.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -176,7 +177,7 @@ pub struct Coverage {
     pub share: f32,
     /// The caller's words the entry does not cover, most telling first.
     pub unmatched: Vec<String>,
-    /// The weightiest concept of a short question is a word no entry uses.
+    /// The weightiest subject-like concept of a short question is a word no entry uses.
     pub subject_unknown: bool,
     /// The share of the question's weight in words no entry uses at all.
     pub unknown_share: f32,
@@ -262,7 +263,7 @@ pub fn coverage_with(
         if strength == 0.0 {
             missing.push((weight, concept.text.as_str()));
         }
-        if heaviest.is_none_or(|(w, _)| weight > w) {
+        if concept.nominal && heaviest.is_none_or(|(w, _)| weight > w) {
             heaviest = Some((weight, strength == 0.0 && !specific.known));
         }
     }
@@ -302,6 +303,7 @@ mod tests {
             importance: 1.0,
             replaces: vec![],
             salience: 1.0,
+            nominal: true,
         }
     }
 
