@@ -48,6 +48,10 @@ pub struct Concept {
     pub importance: f32,
     /// For a homophone correction: the indices of the concepts it replaces.
     pub replaces: Vec<usize>,
+    /// The dictionary words a compound is made of (注册商标 → 注册, 商标), each with its
+    /// synonyms; empty for a word of one or two characters. Matching some parts covers that
+    /// share of the compound, so a generic part (注册, 个人) does not stand for the whole.
+    pub parts: Vec<Vec<String>>,
     /// How much the word says on its own, 0 to 1: rare nouns and names say much, common
     /// verbs and colloquial glue little (from jieba's part of speech and general frequency).
     pub salience: f32,
@@ -241,6 +245,7 @@ impl QueryAnalyzer<'_> {
                 push(implied, RELATED_WEIGHT, &mut terms);
             }
         }
+        let mut subs: Vec<&str> = Vec::new();
         if word.chars().count() > 2 {
             for sub in self.lexicon.jieba.cut_for_search(word, false) {
                 if sub.word != word && sub.word.chars().count() >= 2 && is_wordlike(sub.word) {
@@ -248,9 +253,24 @@ impl QueryAnalyzer<'_> {
                     for synonym in self.lexicon.synonyms(sub.word) {
                         push(synonym, SUBWORD_WEIGHT * SYNONYM_WEIGHT, &mut terms);
                     }
+                    subs.push(sub.word);
                 }
             }
         }
+        // The parts are the sub-words no other sub-word contains (社保卡补办 → 社保卡, 补办).
+        let parts: Vec<Vec<String>> = subs
+            .iter()
+            .filter(|sub| {
+                !subs
+                    .iter()
+                    .any(|other| other != *sub && other.contains(**sub))
+            })
+            .map(|sub| {
+                std::iter::once(sub.to_string())
+                    .chain(self.lexicon.synonyms(sub).iter().cloned())
+                    .collect()
+            })
+            .collect();
         let importance = if word.chars().count() == 1 {
             SINGLE_CHAR_IMPORTANCE
         } else {
@@ -261,6 +281,7 @@ impl QueryAnalyzer<'_> {
             terms,
             importance,
             replaces: Vec::new(),
+            parts,
             salience: 1.0,
             nominal: false,
         }
@@ -347,6 +368,7 @@ impl QueryAnalyzer<'_> {
                     .collect(),
                 importance: SITUATION_IMPORTANCE,
                 replaces: spanned,
+                parts: Vec::new(),
                 salience: 1.0,
                 nominal: false,
             });

@@ -549,9 +549,27 @@ fn specificity(searcher: &Searcher, fields: &Fields, concept: &Concept) -> Speci
         })
         .max()
         .unwrap_or(0) as f32;
+    let idf_of = |df: f32| (1.0 + (n - df + 0.5) / (df + 0.5)).ln().max(0.05);
+    let parts = concept
+        .parts
+        .iter()
+        .map(|forms| {
+            let df = forms
+                .iter()
+                .filter_map(|form| {
+                    searcher
+                        .doc_freq(&Term::from_field_text(fields.all, form))
+                        .ok()
+                })
+                .max()
+                .unwrap_or(0);
+            idf_of(df as f32)
+        })
+        .collect();
     Specificity {
-        idf: (1.0 + (n - df + 0.5) / (df + 0.5)).ln().max(0.05),
+        idf: idf_of(df),
         known: df > 0.0,
+        parts,
     }
 }
 

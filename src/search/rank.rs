@@ -12,17 +12,23 @@ pub const NO_ANSWER_BELOW: f32 = 0.13;
 /// everyday word) is a word no entry uses (演唱会, 征信) is answered only when the first hit
 /// still covers this much of it. Long transcripts are judged by coverage alone: they are full
 /// of things no entry mentions (羽绒服, 膝盖) that are not what the caller asks about.
-const NO_ANSWER_BELOW_WITHOUT_SUBJECT: f32 = 0.4;
+const NO_ANSWER_BELOW_WITHOUT_SUBJECT: f32 = 0.5;
 const SHORT_QUESTION_CONCEPTS: usize = 7;
 
 /// How telling one concept is across the knowledge base.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Specificity {
     /// BM25 IDF of its most common form.
     pub idf: f32,
     /// Whether any entry uses the word or one of its synonyms.
     pub known: bool,
+    /// The IDF of each of its parts ([`Concept::parts`]).
+    pub parts: Vec<f32>,
 }
+/// How much a compound counts as matched when all of its parts are, but not the whole.
+const PARTS_MATCH: f32 = 0.9;
+/// Below this strength a concept counts as not covered when judging a question's subject.
+const SUBJECT_COVERED: f32 = 0.3;
 /// How much a match in the body (answer, steps, materials) counts against one in the head
 /// (title, alternative questions, keywords) when judging coverage.
 const BODY_MATCH: f32 = 0.6;
@@ -207,6 +213,7 @@ pub fn coverage(
         .map(|c| Specificity {
             idf: specificity(c),
             known: true,
+            parts: vec![],
         })
         .collect();
     coverage_with(concepts, words, &weights)
@@ -220,11 +227,31 @@ pub fn coverage_with(
     words: &EntryWords,
     specificity: &[Specificity],
 ) -> Coverage {
-    let matched = |c: &Concept| {
-        c.terms
+    // Whole words, synonyms and implied terms match directly; a compound's parts match
+    // together, each for its share of the compound's specificity.
+    let matched = |c: &Concept, specific: &Specificity| {
+        let direct = c
+            .terms
             .iter()
-            .map(|(term, weight)| words.strength(term) * weight.clamp(0.5, 1.0))
-            .fold(0.0f32, f32::max)
+            .filter(|(_, weight)| *weight >= 0.5)
+            .map(|(term, weight)| words.strength(term) * weight.min(1.0))
+            .fold(0.0f32, f32::max);
+        let total: f32 = specific.parts.iter().sum();
+        if c.parts.is_empty() || total <= 0.0 || specific.parts.len() != c.parts.len() {
+            return direct;
+        }
+        let by_parts: f32 = c
+            .parts
+            .iter()
+            .zip(&specific.parts)
+            .map(|(forms, idf)| {
+                idf * forms
+                    .iter()
+                    .map(|form| words.strength(form))
+                    .fold(0.0f32, f32::max)
+            })
+            .sum();
+        direct.max(PARTS_MATCH * by_parts / total)
     };
     let head_strength = |c: &Concept| {
         c.terms
@@ -233,11 +260,18 @@ pub fn coverage_with(
             .map(|(_, weight)| weight.clamp(0.5, 1.0))
             .fold(0.0f32, f32::max)
     };
-    let mut strengths: Vec<f32> = concepts.iter().map(matched).collect();
+    let none = Specificity::default();
+    let specific_of = |i: usize| specificity.get(i).unwrap_or(&none);
+    let mut strengths: Vec<f32> = concepts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| matched(c, specific_of(i)))
+        .collect();
     for (i, concept) in concepts.iter().enumerate() {
         for &replaced in &concept.replaces {
+            let stand_in = matched(concept, specific_of(i));
             if let Some(s) = strengths.get_mut(replaced) {
-                *s = s.max(matched(&concepts[i]));
+                *s = s.max(stand_in);
             }
         }
     }
@@ -264,7 +298,7 @@ pub fn coverage_with(
             missing.push((weight, concept.text.as_str()));
         }
         if concept.nominal && heaviest.is_none_or(|(w, _)| weight > w) {
-            heaviest = Some((weight, strength == 0.0 && !specific.known));
+            heaviest = Some((weight, strength < SUBJECT_COVERED && !specific.known));
         }
     }
     missing.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -302,6 +336,7 @@ mod tests {
             terms: terms.iter().map(|t| (t.to_string(), 1.0)).collect(),
             importance: 1.0,
             replaces: vec![],
+            parts: vec![],
             salience: 1.0,
             nominal: true,
         }
@@ -389,10 +424,12 @@ mod tests {
             Specificity {
                 idf: 5.0,
                 known: false,
+                parts: vec![],
             },
             Specificity {
                 idf: 2.0,
                 known: true,
+                parts: vec![],
             },
         ];
         let judged = coverage_with(&concepts, &words(&["门票"], &[]), &stats);
@@ -400,6 +437,24 @@ mod tests {
         assert!(no_answer(&judged), "{judged:?}");
         let judged = coverage_with(&concepts, &words(&["门票", "演唱会"], &[]), &stats);
         assert!(!no_answer(&judged), "{judged:?}");
+    }
+
+    #[test]
+    fn a_generic_part_does_not_stand_for_a_whole_compound() {
+        let mut compound = concept("注册商标", &["注册商标"]);
+        compound.parts = vec![vec!["注册".into()], vec!["商标".into()]];
+        let stats = [Specificity {
+            idf: 5.0,
+            known: false,
+            parts: vec![1.0, 4.0],
+        }];
+        let only_generic = coverage_with(&[compound.clone()], &words(&["注册"], &[]), &stats);
+        assert!(
+            (only_generic.share - 0.9 * 0.2).abs() < 1e-6,
+            "{only_generic:?}"
+        );
+        let both = coverage_with(&[compound], &words(&["注册", "商标"], &[]), &stats);
+        assert!((both.share - 0.9).abs() < 1e-6, "{both:?}");
     }
 
     #[test]
