@@ -294,7 +294,7 @@ pub fn coverage_with(
             unknown += weight;
         }
         head_covered += weight * head_strength(concept);
-        if strength == 0.0 {
+        if strength < SUBJECT_COVERED {
             missing.push((weight, concept.text.as_str()));
         }
         if concept.nominal && heaviest.is_none_or(|(w, _)| weight > w) {
