@@ -15,7 +15,7 @@ use tantivy::{
 };
 use time::Date;
 
-use super::analysis::{Concept, QueryAnalyzer};
+use super::analysis::{AnalyzedQuery, Concept, QueryAnalyzer};
 use super::lexicon::Lexicon;
 use super::query::{plain_query, scoring_query, with_filters, Filters};
 use super::rank::{
@@ -23,8 +23,9 @@ use super::rank::{
     title_match, EntryWords, Signals, Specificity,
 };
 use super::schema::{self, day_number, document, Fields, SCHEMA_VERSION};
-use super::tokenizer::{self, is_wordlike, normalize, WordTokenizer};
+use super::tokenizer::{self, WordTokenizer};
 use super::vocab::{PhoneticVocab, RegionSet};
+use super::weigh::Weigher;
 use crate::domain::search::{QueryInterpretation, SearchRequest};
 use crate::domain::{Entry, EntryStatus};
 use crate::error::{AppError, AppResult, ErrorKind};
@@ -325,69 +326,27 @@ impl SearchIndex {
             b.0.total_cmp(&a.0)
                 .then_with(|| a.1.content.id.cmp(&b.1.content.id))
         });
-        // Rerank the head of the list by how much of the question each entry covers: an entry
-        // that answers every part beats one that repeats a single word many times.
-        let rerank = ranked.len().min(RERANK_DEPTH);
         let weights: Vec<Specificity> = analyzed
             .concepts
             .iter()
-            .map(|c| specificity(&searcher, &self.fields, c))
+            .map(|c| self.weigher(&searcher).specificity(c))
             .collect();
         let terms = query_terms(&analyzed.concepts);
-        for (score, entry) in ranked.iter_mut().take(rerank) {
-            let words = self.entry_words(entry);
-            let covered = coverage_with(&analyzed.concepts, &words, &weights);
-            *score *= (COVERAGE_FLOOR + covered.share)
-                * (1.0 - TITLE_MISS_PENALTY * (1.0 - title_match(&words, &terms)));
-        }
-        ranked.sort_by(|a, b| {
-            b.0.total_cmp(&a.0)
-                .then_with(|| a.1.content.id.cmp(&b.1.content.id))
-        });
-        let candidates: Vec<(f32, &str, &str)> = ranked
-            .iter()
-            .take(rerank)
-            .map(|(score, e)| {
-                (
-                    *score,
-                    e.content.region.as_str(),
-                    e.content.category.as_str(),
-                )
-            })
-            .collect();
-        if let Some(own) = own_district_version(&candidates, analyzed.region.as_deref()) {
-            let top_score = ranked[0].0;
-            let mut promoted = ranked.remove(own);
-            promoted.0 = top_score;
-            ranked.insert(0, promoted);
-        }
+        self.rerank(&mut ranked, &analyzed, &weights, &terms);
         ranked.truncate(request.limit);
 
         let top_words = ranked.first().map(|(_, top)| self.entry_words(top));
         let judged = top_words
             .as_ref()
             .map(|words| coverage_with(&analyzed.concepts, words, &weights));
-        let signals = Signals {
-            coverage: judged.as_ref().map_or(0.0, |c| c.share),
-            subject_unknown: judged.as_ref().is_some_and(|c| c.subject_unknown),
-            question_match: top_words.as_ref().map_or(0.0, |words| {
-                question_match(words, &query_terms(&analyzed.concepts))
-            }),
-            runner_up: match (ranked.first(), ranked.get(1)) {
-                (Some((first, _)), Some((second, _))) if *first > 0.0 => second / first,
-                _ => 1.0,
-            },
-            concepts: analyzed
-                .concepts
-                .iter()
-                .filter(|c| c.replaces.is_empty())
-                .count(),
-            unknown_share: judged.as_ref().map_or(0.0, |c| c.unknown_share),
-            head_coverage: judged.as_ref().map_or(0.0, |c| c.head_share),
-            score: ranked.first().map_or(0.0, |(score, _)| *score),
-            strongest_missing: judged.as_ref().map_or(1.0, |c| c.strongest_missing),
-            covered_weight: judged.as_ref().map_or(0.0, |c| c.covered_weight),
-        };
+        let signals = Signals::judge(
+            judged.as_ref(),
+            top_words
+                .as_ref()
+                .map_or(0.0, |words| question_match(words, &terms)),
+            ranked.iter().map(|(score, _)| *score),
+            &analyzed.concepts,
+        );
         let mut interpretation = analyzed.interpretation;
         let confidence = judged.as_ref().map_or(0.0, |c| c.share);
         let judged_no_answer = judged.as_ref().is_none_or(no_answer);
@@ -416,6 +375,47 @@ impl SearchIndex {
             signals,
             interpretation,
         })
+    }
+
+    /// Reranks the head of the list by how much of the question each entry covers (an entry
+    /// that answers every part beats one that repeats a single word many times) and by how
+    /// much of its title the caller said, then puts the caller's own district's version of
+    /// the topic first.
+    fn rerank(
+        &self,
+        ranked: &mut Vec<(f32, Entry)>,
+        analyzed: &AnalyzedQuery,
+        weights: &[Specificity],
+        terms: &HashMap<&str, f32>,
+    ) {
+        let depth = ranked.len().min(RERANK_DEPTH);
+        for (score, entry) in ranked.iter_mut().take(depth) {
+            let words = self.entry_words(entry);
+            let covered = coverage_with(&analyzed.concepts, &words, weights);
+            *score *= (COVERAGE_FLOOR + covered.share)
+                * (1.0 - TITLE_MISS_PENALTY * (1.0 - title_match(&words, terms)));
+        }
+        ranked.sort_by(|a, b| {
+            b.0.total_cmp(&a.0)
+                .then_with(|| a.1.content.id.cmp(&b.1.content.id))
+        });
+        let candidates: Vec<(f32, &str, &str)> = ranked
+            .iter()
+            .take(depth)
+            .map(|(score, e)| {
+                (
+                    *score,
+                    e.content.region.as_str(),
+                    e.content.category.as_str(),
+                )
+            })
+            .collect();
+        if let Some(own) = own_district_version(&candidates, analyzed.region.as_deref()) {
+            let top_score = ranked[0].0;
+            let mut promoted = ranked.remove(own);
+            promoted.0 = top_score;
+            ranked.insert(0, promoted);
+        }
     }
 
     /// Plain BM25 over the query's jieba tokens in one all-text field, with no analysis: the
@@ -464,58 +464,18 @@ impl SearchIndex {
         {
             return words;
         }
-        let words = Arc::new(self.segment_entry(entry));
+        let words = Arc::new(self.weigher(&self.reader.searcher()).entry_words(entry));
         if let Ok(mut cache) = self.words.lock() {
             cache.insert(key, words.clone());
         }
         words
     }
 
-    fn segment_entry(&self, entry: &Entry) -> EntryWords {
-        let c = &entry.content;
-        let mut words = EntryWords::default();
-        let head = std::iter::once(&c.title)
-            .chain(&c.questions)
-            .chain(&c.keywords);
-        for text in head {
-            self.add_words(text, &mut words.head);
-        }
-        let searcher = self.reader.searcher();
-        for question in std::iter::once(&c.title).chain(&c.questions) {
-            let text = normalize(question);
-            let mut list: Vec<(String, f32)> = Vec::new();
-            for token in self.lexicon.jieba.cut(&text, true) {
-                let word = token.word;
-                if !is_wordlike(word)
-                    || self.lexicon.is_noise(word)
-                    || list.iter().any(|(w, _)| w == word)
-                {
-                    continue;
-                }
-                let n = searcher.num_docs() as f32;
-                let df = searcher
-                    .doc_freq(&Term::from_field_text(self.fields.all, word))
-                    .unwrap_or(0) as f32;
-                let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln().max(0.05);
-                list.push((word.to_string(), idf));
-            }
-            words.questions.push(list);
-        }
-        let body = std::iter::once(&c.answer)
-            .chain(&c.process)
-            .chain(&c.materials);
-        for text in body {
-            self.add_words(text, &mut words.body);
-        }
-        words
-    }
-
-    fn add_words(&self, text: &str, into: &mut std::collections::HashSet<String>) {
-        let text = normalize(text);
-        for token in self.lexicon.jieba.cut_for_search(&text, true) {
-            if is_wordlike(token.word) {
-                into.insert(token.word.to_string());
-            }
+    fn weigher<'s>(&'s self, searcher: &'s Searcher) -> Weigher<'s> {
+        Weigher {
+            searcher,
+            fields: &self.fields,
+            lexicon: &self.lexicon,
         }
     }
 
@@ -530,46 +490,6 @@ impl SearchIndex {
         }
         let analyzer = TextAnalyzer::from(WordTokenizer::new(self.lexicon.jieba.clone()));
         SnippetGenerator::new(terms, analyzer, self.fields.answer, SNIPPET_CHARS)
-    }
-}
-
-/// How specific a concept is: the BM25 IDF of its most common form in the whole index. A word
-/// the knowledge base never uses is maximally specific, which is what makes questions about
-/// things the knowledge base does not cover stand out.
-fn specificity(searcher: &Searcher, fields: &Fields, concept: &Concept) -> Specificity {
-    let n = searcher.num_docs() as f32;
-    let df = concept
-        .terms
-        .iter()
-        .filter(|(_, weight)| *weight >= 0.8)
-        .filter_map(|(term, _)| {
-            searcher
-                .doc_freq(&Term::from_field_text(fields.all, term))
-                .ok()
-        })
-        .max()
-        .unwrap_or(0) as f32;
-    let idf_of = |df: f32| (1.0 + (n - df + 0.5) / (df + 0.5)).ln().max(0.05);
-    let parts = concept
-        .parts
-        .iter()
-        .map(|forms| {
-            let df = forms
-                .iter()
-                .filter_map(|form| {
-                    searcher
-                        .doc_freq(&Term::from_field_text(fields.all, form))
-                        .ok()
-                })
-                .max()
-                .unwrap_or(0);
-            idf_of(df as f32)
-        })
-        .collect();
-    Specificity {
-        idf: idf_of(df),
-        known: df > 0.0,
-        parts,
     }
 }
 

@@ -10,6 +10,7 @@ mod rank;
 mod schema;
 mod tokenizer;
 mod vocab;
+mod weigh;
 
 pub use index::{IndexStamp, RankedEntry, SearchIndex, SearchResults};
 pub use lexicon::Lexicon;

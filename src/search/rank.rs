@@ -118,6 +118,34 @@ pub struct Signals {
     pub concepts: usize,
 }
 
+impl Signals {
+    /// The signals of a first hit judged by `coverage`, given the best question match and the
+    /// scores of all hits, best first.
+    pub fn judge(
+        coverage: Option<&Coverage>,
+        question_match: f32,
+        mut scores: impl Iterator<Item = f32>,
+        concepts: &[Concept],
+    ) -> Signals {
+        let (first, second) = (scores.next(), scores.next());
+        Signals {
+            coverage: coverage.map_or(0.0, |c| c.share),
+            subject_unknown: coverage.is_some_and(|c| c.subject_unknown),
+            question_match,
+            runner_up: match (first, second) {
+                (Some(first), Some(second)) if first > 0.0 => second / first,
+                _ => 1.0,
+            },
+            concepts: concepts.iter().filter(|c| c.replaces.is_empty()).count(),
+            unknown_share: coverage.map_or(0.0, |c| c.unknown_share),
+            head_coverage: coverage.map_or(0.0, |c| c.head_share),
+            score: first.unwrap_or(0.0),
+            strongest_missing: coverage.map_or(1.0, |c| c.strongest_missing),
+            covered_weight: coverage.map_or(0.0, |c| c.covered_weight),
+        }
+    }
+}
+
 /// How much of the entry's best-matching question the query's terms cover, each word
 /// weighted by its specificity. `query_terms` maps each looked-up term to its weight.
 pub fn question_match(words: &EntryWords, query_terms: &HashMap<&str, f32>) -> f32 {
