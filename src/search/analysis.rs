@@ -342,17 +342,25 @@ impl QueryAnalyzer<'_> {
         concepts: &mut Vec<Concept>,
         interpretation: &mut QueryInterpretation,
     ) {
-        for (start, len, phrase) in self.lexicon.related_phrases_in(text) {
+        for situation in self.lexicon.situations_in(text) {
+            let phrase = situation.phrase;
             if concepts.iter().any(|c| c.text == phrase) || concepts.len() >= MAX_CONCEPTS + 20 {
                 continue;
             }
-            let spanned: Vec<usize> = words
+            let within = |w: &Word| {
+                situation
+                    .spans
+                    .iter()
+                    .any(|&(start, len)| w.start < start + len && start < w.start + w.chars)
+            };
+            let mut spanned: Vec<usize> = words
                 .iter()
                 .zip(concept_of_word)
-                .filter(|(w, _)| w.start < start + len && start < w.start + w.chars)
+                .filter(|(w, _)| within(w))
                 .filter_map(|(_, c)| *c)
                 .filter(|&c| concepts[c].replaces.is_empty())
                 .collect();
+            spanned.dedup();
             if spanned.is_empty() {
                 continue;
             }

@@ -18,6 +18,19 @@ const CONTEXT: &str = "context.txt";
 const FILLERS: &str = "fillers.txt";
 const STOPWORDS: &str = "stopwords.txt";
 
+/// Separates the two parts of a pattern in `related.txt` (我爸…走了).
+const GAP: &str = "…";
+/// Most characters a pattern's second part may follow its first.
+pub const MAX_GAP: usize = 8;
+
+/// A situation of `related.txt` found in a query: the phrase or pattern as written in the
+/// file, and the stretches of the query it covers as (first character, length).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Situation<'a> {
+    pub phrase: &'a str,
+    pub spans: Vec<(usize, usize)>,
+}
+
 /// Dictionaries and the segmenter built from them. Shared by the index analyzers and query
 /// analysis so both cut text the same way.
 pub struct Lexicon {
@@ -28,6 +41,8 @@ pub struct Lexicon {
     related: HashMap<String, Vec<String>>,
     /// Length in characters of the longest phrase of `related`.
     longest_related: usize,
+    /// The `A…B` patterns of `related.txt`: (A, B, the pattern as written).
+    patterns: Vec<(String, String, String)>,
     fillers: HashSet<String>,
     /// Words for who, when and where (我妈, 去年, 老家): searched, but they do not say which
     /// service a question is about.
@@ -118,6 +133,7 @@ impl Lexicon {
             synonyms: groups,
             related: HashMap::new(),
             longest_related: 0,
+            patterns: Vec::new(),
             fillers,
             context: HashSet::new(),
             stopwords,
@@ -143,12 +159,24 @@ impl Lexicon {
                 return Err(bad("=> 两边都至少要有一个词"));
             }
             for word in said.iter().chain(&meant) {
+                if let Some((first, then)) = word.split_once(GAP) {
+                    if first.is_empty() || then.is_empty() || then.contains(GAP) {
+                        return Err(bad(&format!(
+                            "“{word}”：{GAP} 两边各要有一段文字，且只能有一个 {GAP}"
+                        )));
+                    }
+                    self.patterns
+                        .push((first.to_string(), then.to_string(), word.clone()));
+                    continue;
+                }
                 if !jieba.has_word(word) {
                     jieba.add_word(word, None, None);
                 }
             }
             for word in &said {
-                self.longest_related = self.longest_related.max(word.chars().count());
+                if !word.contains(GAP) {
+                    self.longest_related = self.longest_related.max(word.chars().count());
+                }
                 let targets = self.related.entry(word.clone()).or_default();
                 for term in &meant {
                     if term != word && !targets.contains(term) {
@@ -189,9 +217,10 @@ impl Lexicon {
         self.context.contains(word) || is_amount(word)
     }
 
-    /// Phrases of `related.txt` said anywhere in `text`, however the segmenter cut it, as
-    /// (first character, length in characters, phrase); longest first where they overlap.
-    pub fn related_phrases_in<'t>(&self, text: &'t str) -> Vec<(usize, usize, &'t str)> {
+    /// Situations of `related.txt` said anywhere in `text`, however the segmenter cut it:
+    /// phrases (longest first where they overlap) and `A…B` patterns (A, then B at most
+    /// [`MAX_GAP`] characters later: 我爸…走了 in 我爸上个月走了).
+    pub fn situations_in(&self, text: &str) -> Vec<Situation<'_>> {
         let bounds: Vec<usize> = text
             .char_indices()
             .map(|(at, _)| at)
@@ -202,14 +231,37 @@ impl Lexicon {
         let mut covered_until = 0;
         for start in 0..chars {
             for len in (2..=self.longest_related.min(chars - start)).rev() {
-                let phrase = &text[bounds[start]..bounds[start + len]];
-                if self.related.contains_key(phrase) {
+                let said = &text[bounds[start]..bounds[start + len]];
+                if let Some((phrase, _)) = self.related.get_key_value(said) {
                     if start + len > covered_until {
-                        found.push((start, len, phrase));
+                        found.push(Situation {
+                            phrase,
+                            spans: vec![(start, len)],
+                        });
                         covered_until = start + len;
                     }
                     break;
                 }
+            }
+        }
+        let char_at = |byte: usize| bounds.partition_point(|&b| b < byte);
+        for (first, then, phrase) in &self.patterns {
+            let Some(a) = text.find(first.as_str()) else {
+                continue;
+            };
+            let a_end = a + first.len();
+            let window_end = bounds[(char_at(a_end) + MAX_GAP).min(chars)];
+            let Some(b) = text[a_end..].find(then.as_str()).map(|b| a_end + b) else {
+                continue;
+            };
+            if b + then.len() <= window_end {
+                found.push(Situation {
+                    phrase,
+                    spans: vec![
+                        (char_at(a), first.chars().count()),
+                        (char_at(b), then.chars().count()),
+                    ],
+                });
             }
         }
         found
@@ -324,8 +376,29 @@ pub(crate) mod tests {
             .map(|t| t.word)
             .collect();
         assert!(words.contains(&"被裁员"), "{words:?}");
-        let found = lex.related_phrases_in("去年被裁员了，又被辞退");
-        assert_eq!(found, vec![(2, 3, "被裁员"), (8, 3, "被辞退")]);
+        let spans: Vec<_> = lex
+            .situations_in("去年被裁员了，又被辞退")
+            .into_iter()
+            .map(|s| (s.phrase, s.spans))
+            .collect();
+        assert_eq!(
+            spans,
+            vec![("被裁员", vec![(2, 3)]), ("被辞退", vec![(8, 3)])]
+        );
+    }
+
+    #[test]
+    fn patterns_find_two_parts_said_close_together() {
+        let mut lex = lexicon();
+        lex.add_related("我爸…走了 => 去世\n").unwrap();
+        assert_eq!(lex.related("我爸…走了"), ["去世"]);
+        let found = lex.situations_in("我爸上个月走了，社保怎么办");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].spans, vec![(0, 2), (5, 2)]);
+        assert!(lex
+            .situations_in("我爸说他那个老同学上个礼拜走了")
+            .is_empty());
+        assert!(lex.add_related("…走了 => 去世").is_err());
     }
 
     #[test]
