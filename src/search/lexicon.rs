@@ -20,7 +20,9 @@ const STOPWORDS: &str = "stopwords.txt";
 
 /// Separates the two parts of a pattern in `related.txt` (我爸…走了).
 const GAP: &str = "…";
-/// Most characters a pattern's second part may follow its first.
+/// Separates alternative wordings of one side of a pattern (我爸|我妈…走了).
+const ALTERNATIVE: char = '|';
+/// Most characters between the end of a pattern's first part and the start of its second.
 pub const MAX_GAP: usize = 8;
 
 /// A situation of `related.txt` found in a query: the phrase or pattern as written in the
@@ -159,14 +161,26 @@ impl Lexicon {
                 return Err(bad("=> 两边都至少要有一个词"));
             }
             for word in said.iter().chain(&meant) {
-                if let Some((first, then)) = word.split_once(GAP) {
-                    if first.is_empty() || then.is_empty() || then.contains(GAP) {
+                if let Some((firsts, thens)) = word.split_once(GAP) {
+                    let alternatives = |side: &str| -> Vec<String> {
+                        side.split(ALTERNATIVE).map(str::to_string).collect()
+                    };
+                    let (firsts, thens) = (alternatives(firsts), alternatives(thens));
+                    if firsts
+                        .iter()
+                        .chain(&thens)
+                        .any(|a| a.is_empty() || a.contains(GAP))
+                    {
                         return Err(bad(&format!(
-                            "“{word}”：{GAP} 两边各要有一段文字，且只能有一个 {GAP}"
+                            "“{word}”：{GAP} 两边各要有一段文字（可用 {ALTERNATIVE} 分隔几种说法），且只能有一个 {GAP}"
                         )));
                     }
-                    self.patterns
-                        .push((first.to_string(), then.to_string(), word.clone()));
+                    for first in &firsts {
+                        for then in &thens {
+                            self.patterns
+                                .push((first.clone(), then.clone(), word.clone()));
+                        }
+                    }
                     continue;
                 }
                 if !jieba.has_word(word) {
@@ -246,15 +260,17 @@ impl Lexicon {
         }
         let char_at = |byte: usize| bounds.partition_point(|&b| b < byte);
         for (first, then, phrase) in &self.patterns {
+            if found.iter().any(|f: &Situation| f.phrase == phrase) {
+                continue;
+            }
             let Some(a) = text.find(first.as_str()) else {
                 continue;
             };
             let a_end = a + first.len();
-            let window_end = bounds[(char_at(a_end) + MAX_GAP).min(chars)];
             let Some(b) = text[a_end..].find(then.as_str()).map(|b| a_end + b) else {
                 continue;
             };
-            if b + then.len() <= window_end {
+            if char_at(b) - char_at(a_end) <= MAX_GAP {
                 found.push(Situation {
                     phrase,
                     spans: vec![
@@ -399,6 +415,11 @@ pub(crate) mod tests {
             .situations_in("我爸说他那个老同学上个礼拜走了")
             .is_empty());
         assert!(lex.add_related("…走了 => 去世").is_err());
+        lex.add_related("老板|包工头…跑了|联系不上 => 拖欠工资\n")
+            .unwrap();
+        let found = lex.situations_in("干了半年活，包工头一分钱没结就联系不上了");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].phrase, "老板|包工头…跑了|联系不上");
     }
 
     #[test]
