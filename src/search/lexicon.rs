@@ -20,6 +20,8 @@ const STOPWORDS: &str = "stopwords.txt";
 
 /// Separates the two parts of a pattern in `related.txt` (我爸…走了).
 const GAP: &str = "…";
+/// Longest second part of a pattern looked for, in characters.
+const MAX_PART: usize = 8;
 /// Separates alternative wordings of one side of a pattern (我爸|我妈…走了).
 const ALTERNATIVE: char = '|';
 /// Most characters between the end of a pattern's first part and the start of its second.
@@ -43,8 +45,8 @@ pub struct Lexicon {
     related: HashMap<String, Vec<String>>,
     /// Length in characters of the longest phrase of `related`.
     longest_related: usize,
-    /// The `A…B` patterns of `related.txt`: (A, B, the pattern as written).
-    patterns: Vec<(String, String, String)>,
+    /// The `A…B` patterns of `related.txt` by their first part A: (B, the pattern as written).
+    patterns: HashMap<String, Vec<(String, String)>>,
     fillers: HashSet<String>,
     /// Words for who, when and where (我妈, 去年, 老家): searched, but they do not say which
     /// service a question is about.
@@ -135,7 +137,7 @@ impl Lexicon {
             synonyms: groups,
             related: HashMap::new(),
             longest_related: 0,
-            patterns: Vec::new(),
+            patterns: HashMap::new(),
             fillers,
             context: HashSet::new(),
             stopwords,
@@ -169,16 +171,16 @@ impl Lexicon {
                     if firsts
                         .iter()
                         .chain(&thens)
-                        .any(|a| a.is_empty() || a.contains(GAP))
+                        .any(|a| a.is_empty() || a.contains(GAP) || a.chars().count() > MAX_PART)
                     {
                         return Err(bad(&format!(
-                            "“{word}”：{GAP} 两边各要有一段文字（可用 {ALTERNATIVE} 分隔几种说法），且只能有一个 {GAP}"
+                            "“{word}”：{GAP} 两边各要有一段不超过 {MAX_PART} 个字的文字（可用 {ALTERNATIVE} 分隔几种说法），且只能有一个 {GAP}"
                         )));
                     }
-                    for first in &firsts {
+                    for first in firsts {
+                        let seconds = self.patterns.entry(first).or_default();
                         for then in &thens {
-                            self.patterns
-                                .push((first.clone(), then.clone(), word.clone()));
+                            seconds.push((then.clone(), word.clone()));
                         }
                     }
                     continue;
@@ -259,25 +261,29 @@ impl Lexicon {
             }
         }
         let char_at = |byte: usize| bounds.partition_point(|&b| b < byte);
-        for (first, then, phrase) in &self.patterns {
-            if found.iter().any(|f: &Situation| f.phrase == phrase) {
-                continue;
-            }
+        // Each first part is looked for once; its second parts only in the few characters after.
+        for (first, seconds) in &self.patterns {
             let Some(a) = text.find(first.as_str()) else {
                 continue;
             };
             let a_end = a + first.len();
-            let Some(b) = text[a_end..].find(then.as_str()).map(|b| a_end + b) else {
-                continue;
-            };
-            if char_at(b) - char_at(a_end) <= MAX_GAP {
-                found.push(Situation {
-                    phrase,
-                    spans: vec![
-                        (char_at(a), first.chars().count()),
-                        (char_at(b), then.chars().count()),
-                    ],
-                });
+            let window = &text[a_end..bounds[(char_at(a_end) + MAX_GAP + MAX_PART).min(chars)]];
+            for (then, phrase) in seconds {
+                if found.iter().any(|f: &Situation| f.phrase == phrase) {
+                    continue;
+                }
+                let Some(b) = window.find(then.as_str()).map(|b| a_end + b) else {
+                    continue;
+                };
+                if char_at(b) - char_at(a_end) <= MAX_GAP {
+                    found.push(Situation {
+                        phrase,
+                        spans: vec![
+                            (char_at(a), first.chars().count()),
+                            (char_at(b), then.chars().count()),
+                        ],
+                    });
+                }
             }
         }
         found
