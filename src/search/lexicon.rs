@@ -162,6 +162,22 @@ impl Lexicon {
             if said.is_empty() || meant.is_empty() {
                 return Err(bad("=> 两边都至少要有一个词"));
             }
+            if let Some(term) = meant
+                .iter()
+                .find(|t| t.contains(GAP) || t.contains(ALTERNATIVE))
+            {
+                return Err(bad(&format!(
+                    "“{term}”：=> 右边是知识条目里的业务用语，不能用 {GAP} 或 {ALTERNATIVE}"
+                )));
+            }
+            if let Some(word) = said
+                .iter()
+                .find(|w| w.contains(ALTERNATIVE) && !w.contains(GAP))
+            {
+                return Err(bad(&format!(
+                    "“{word}”：{ALTERNATIVE} 只用在 A{GAP}B 的两段里"
+                )));
+            }
             for word in said.iter().chain(&meant) {
                 if let Some((firsts, thens)) = word.split_once(GAP) {
                     let alternatives = |side: &str| -> Vec<String> {
@@ -421,6 +437,8 @@ pub(crate) mod tests {
             .situations_in("我爸说他那个老同学上个礼拜走了")
             .is_empty());
         assert!(lex.add_related("…走了 => 去世").is_err());
+        assert!(lex.add_related("我爸…走了 => 去…世").is_err());
+        assert!(lex.add_related("我爸|我妈 => 父母").is_err());
         lex.add_related("老板|包工头…跑了|联系不上 => 拖欠工资\n")
             .unwrap();
         let found = lex.situations_in("干了半年活，包工头一分钱没结就联系不上了");
