@@ -100,7 +100,7 @@ pub struct SearchHit {
 pub struct QueryInterpretation {
     /// The terms searched for, after removing filler words.
     pub terms: Vec<String>,
-    /// Synonyms added, as `"娃 → 子女"`.
+    /// Synonyms and implied official terms added, as `"娃 → 子女"` or `"被辞退 → 失业保险金"`.
     pub synonyms: Vec<String>,
     /// Probable speech-recognition corrections, as `"公基金 → 公积金"`.
     pub corrections: Vec<String>,
