@@ -1,5 +1,6 @@
-//! Second-stage ranking of the candidates tantivy returns: the caller's district, and the
-//! confidence that the first hit answers the question (behind `no_answer`).
+//! Second-stage ranking of the candidates tantivy returns: how much of the question and of
+//! its own title each entry covers, the caller's district, and the confidence (its signals)
+//! that the first hit answers the question, behind `no_answer`.
 
 use std::collections::{HashMap, HashSet};
 
