@@ -344,7 +344,11 @@ impl QueryAnalyzer<'_> {
     ) {
         for situation in self.lexicon.situations_in(text) {
             let phrase = situation.phrase;
-            if concepts.iter().any(|c| c.text == phrase) || concepts.len() >= MAX_CONCEPTS + 20 {
+            if concepts
+                .iter()
+                .any(|c| c.text == phrase || c.text == situation.said)
+                || concepts.len() >= MAX_CONCEPTS + 20
+            {
                 continue;
             }
             let within = |w: &Word| {
@@ -367,9 +371,9 @@ impl QueryAnalyzer<'_> {
             let implied = self.lexicon.related(phrase);
             interpretation
                 .synonyms
-                .push(format!("{phrase} → {}", implied.join("、")));
+                .push(format!("{} → {}", situation.said, implied.join("、")));
             concepts.push(Concept {
-                text: phrase.to_string(),
+                text: situation.said.clone(),
                 terms: implied
                     .iter()
                     .map(|term| (term.clone(), RELATED_WEIGHT))

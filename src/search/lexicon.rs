@@ -32,6 +32,8 @@ pub const MAX_GAP: usize = 8;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Situation<'a> {
     pub phrase: &'a str,
+    /// What the caller said of it: the phrase, or the two parts of a pattern (我爸…走了).
+    pub said: String,
     pub spans: Vec<(usize, usize)>,
 }
 
@@ -268,6 +270,7 @@ impl Lexicon {
                     if start + len > covered_until {
                         found.push(Situation {
                             phrase,
+                            said: phrase.clone(),
                             spans: vec![(start, len)],
                         });
                         covered_until = start + len;
@@ -294,6 +297,7 @@ impl Lexicon {
                 if char_at(b) - char_at(a_end) <= MAX_GAP {
                     found.push(Situation {
                         phrase,
+                        said: format!("{first}{GAP}{then}"),
                         spans: vec![
                             (char_at(a), first.chars().count()),
                             (char_at(b), then.chars().count()),
@@ -433,6 +437,7 @@ pub(crate) mod tests {
         let found = lex.situations_in("我爸上个月走了，社保怎么办");
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].spans, vec![(0, 2), (5, 2)]);
+        assert_eq!(found[0].said, "我爸…走了");
         assert!(lex
             .situations_in("我爸说他那个老同学上个礼拜走了")
             .is_empty());
