@@ -2,7 +2,7 @@
 //! one-way associations from callers' situations to official terms, caller filler phrases and
 //! stop words, loaded once into an `Arc<Jieba>` and lookup tables.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -48,7 +48,8 @@ pub struct Lexicon {
     /// Length in characters of the longest phrase of `related`.
     longest_related: usize,
     /// The `A…B` patterns of `related.txt` by their first part A: (B, the pattern as written).
-    patterns: HashMap<String, Vec<(String, String)>>,
+    /// Ordered, so a query is analysed the same way every time.
+    patterns: BTreeMap<String, Vec<(String, String)>>,
     fillers: HashSet<String>,
     /// Words for who, when and where (我妈, 去年, 老家): searched, but they do not say which
     /// service a question is about.
@@ -139,7 +140,7 @@ impl Lexicon {
             synonyms: groups,
             related: HashMap::new(),
             longest_related: 0,
-            patterns: HashMap::new(),
+            patterns: BTreeMap::new(),
             fillers,
             context: HashSet::new(),
             stopwords,
