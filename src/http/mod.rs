@@ -178,10 +178,15 @@ pub struct PageParams {
 
 /// The page a list request asks for.
 pub fn page(params: Result<Query<PageParams>, QueryRejection>) -> AppResult<Page> {
-    let Query(params) = params.map_err(|err| {
-        AppError::bad_request("invalid_parameter", format!("查询参数无法解析：{err}"))
-    })?;
+    let params = query(params)?;
     Page::parse(params.limit.as_deref(), params.offset.as_deref())
+}
+
+/// Query parameters, or a 400 `invalid_parameter` saying what could not be read.
+pub fn query<T>(params: Result<Query<T>, QueryRejection>) -> AppResult<T> {
+    params.map(|Query(params)| params).map_err(|err| {
+        AppError::bad_request("invalid_parameter", format!("查询参数无法解析：{err}"))
+    })
 }
 
 /// A `true`/`false` (or `1`/`0`) query parameter; absent or empty is `None`.

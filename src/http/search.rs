@@ -54,9 +54,7 @@ pub async fn search(
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> AppResult<Json<SearchOutcome>> {
     caller.require(Permission::ReadKnowledge)?;
-    let Query(params) = params.map_err(|err| {
-        AppError::bad_request("invalid_parameter", format!("查询参数无法解析：{err}"))
-    })?;
+    let params = super::query(params)?;
     let limit = params
         .limit
         .as_deref()

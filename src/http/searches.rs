@@ -12,7 +12,7 @@ use super::{AppState, PageParams};
 use crate::app::SearchLogEntry;
 use crate::db::AuditRecord;
 use crate::domain::page::Page;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -71,9 +71,7 @@ pub async fn list(
     Caller(caller): Caller,
     params: Result<Query<SearchListParams>, QueryRejection>,
 ) -> AppResult<Json<SearchList>> {
-    let Query(params) = params.map_err(|err| {
-        AppError::bad_request("invalid_parameter", format!("查询参数无法解析：{err}"))
-    })?;
+    let params = super::query(params)?;
     let page = Page::parse(params.limit.as_deref(), params.offset.as_deref())?;
     let no_answer = super::flag("no_answer", params.no_answer.as_deref())?;
     let (total, searches) = app.search_log(&caller, no_answer, page).await?;

@@ -2,10 +2,11 @@
 //! Removes caller filler, recognises the caller's district, expands synonyms and adds
 //! probable corrections of speech-recognition homophones.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use super::lexicon::Lexicon;
 use super::phonetic::is_han;
+use super::salience::{is_subject, salience};
 use super::tokenizer::{is_wordlike, normalize};
 use super::vocab::{PhoneticVocab, RegionSet, MIN_WORD_CHARS};
 use crate::domain::search::QueryInterpretation;
@@ -17,12 +18,6 @@ const SYNONYM_WEIGHT: f32 = 0.85;
 const RELATED_WEIGHT: f32 = 0.7;
 /// Importance of the implied terms of a situation phrase said across word boundaries.
 const SITUATION_IMPORTANCE: f32 = 0.8;
-/// jieba dictionary frequency above which a noun is an everyday word rather than a subject.
-const EVERYDAY_NOUN_FREQ: usize = 3000;
-/// Share of the salience a word would have that a one-character word keeps.
-const SINGLE_CHAR_SALIENCE: f32 = 0.5;
-/// Salience of a word that only sets the scene (我妈, 去年, 三千块).
-const CONTEXT_SALIENCE: f32 = 0.15;
 /// Weight of a dictionary sub-word of a longer word (社保卡 inside 社保卡补办).
 const SUBWORD_WEIGHT: f32 = 0.35;
 /// Importance of a one-character word relative to a longer one.
@@ -31,9 +26,6 @@ const SINGLE_CHAR_IMPORTANCE: f32 = 0.7;
 /// (公基金), lower when it is a real word that merely sounds like a known one (等级 → 登记).
 const CORRECTION_OF_NONWORD: f32 = 0.9;
 const CORRECTION_OF_WORD: f32 = 0.6;
-/// jieba dictionary frequencies of a very common and of a rare word, bounding `salience`.
-const GENERAL_FREQ_COMMON: f32 = 50_000.0;
-const GENERAL_FREQ_RARE: f32 = 50.0;
 /// Most concepts kept from one query; whole transcripts keep their first words.
 const MAX_CONCEPTS: usize = 80;
 
@@ -141,27 +133,22 @@ impl QueryAnalyzer<'_> {
 
         let mut concepts: Vec<Concept> = Vec::new();
         let mut concept_of_word: Vec<Option<usize>> = Vec::with_capacity(words.len());
-        let mut seen: HashSet<&str> = HashSet::new();
+        let mut said: HashMap<String, usize> = HashMap::new();
         let mut interpretation = QueryInterpretation::default();
         for word in &words {
             // A word said again, or a synonym of a word already said (小孩 … 孩子), is the same
             // concept: counting it twice would favour whatever entries that concept matches.
-            let said_before = concepts.iter().position(|c| {
-                c.text == word.text
-                    || c.terms
-                        .iter()
-                        .any(|(t, w)| *t == word.text && *w >= SYNONYM_WEIGHT)
-            });
-            if !seen.insert(word.text.as_str())
-                || said_before.is_some()
-                || concepts.len() >= MAX_CONCEPTS
-            {
-                concept_of_word.push(said_before);
+            if let Some(&before) = said.get(word.text.as_str()) {
+                concept_of_word.push(Some(before));
+                continue;
+            }
+            if concepts.len() >= MAX_CONCEPTS {
+                concept_of_word.push(None);
                 continue;
             }
             let mut concept = self.concept(&word.text);
-            concept.salience = self.salience(&word.text, &word.pos);
-            concept.nominal = self.is_subject(&word.text, &word.pos);
+            concept.salience = salience(self.lexicon, &word.text, &word.pos);
+            concept.nominal = is_subject(self.lexicon, &word.text, &word.pos);
             let added: Vec<&str> = concept
                 .terms
                 .iter()
@@ -175,6 +162,11 @@ impl QueryAnalyzer<'_> {
                     .push(format!("{} → {}", word.text, added.join("、")));
             }
             interpretation.terms.push(word.text.clone());
+            for (term, weight) in &concept.terms {
+                if *weight >= SYNONYM_WEIGHT {
+                    said.entry(term.clone()).or_insert(concepts.len());
+                }
+            }
             concept_of_word.push(Some(concepts.len()));
             concepts.push(concept);
         }
@@ -284,49 +276,6 @@ impl QueryAnalyzer<'_> {
             parts,
             salience: 1.0,
             nominal: false,
-        }
-    }
-
-    /// Whether a word can be what a question is about: a dictionary noun that is neither an
-    /// everyday word (日子, 感觉 are nouns to jieba) nor a scene-setting one.
-    fn is_subject(&self, word: &str, pos: &str) -> bool {
-        let jieba = &self.lexicon.jieba;
-        is_nominal(pos)
-            && !self.lexicon.is_context(word)
-            && jieba.has_word(word)
-            && jieba.suggest_freq(word) <= EVERYDAY_NOUN_FREQ
-    }
-
-    /// How much a word says on its own. Nouns, names and rare words carry a question
-    /// (导盲犬, 征信); verbs, adverbs and everyday words mostly frame it (弄, 想, 朋友).
-    fn salience(&self, word: &str, pos: &str) -> f32 {
-        if self.lexicon.is_context(word) {
-            return CONTEXT_SALIENCE;
-        }
-        let chars = word.chars().count();
-        let jieba = &self.lexicon.jieba;
-        let rarity = if jieba.has_word(word) {
-            let freq = jieba.suggest_freq(word).max(1) as f32;
-            ((GENERAL_FREQ_COMMON / freq).ln() / (GENERAL_FREQ_COMMON / GENERAL_FREQ_RARE).ln())
-                .clamp(0.0, 1.0)
-        } else {
-            0.5
-        };
-        let kind = match pos.chars().next() {
-            Some('n') | Some('e') if pos != "nr" && pos != "ns" => 1.0,
-            Some('v') if pos == "vn" => 0.9,
-            Some('n') => 0.6,
-            Some('x') | Some('e') => 0.8,
-            Some('a') | Some('v') | Some('i') | Some('l') | Some('j') => 0.5,
-            _ => 0.3,
-        };
-        let salience = (0.2 + 0.8 * kind * (0.4 + 0.6 * rarity)).clamp(0.1, 1.0);
-        if chars == 1 {
-            // A single character says something (狗, 咬, 腰) but is easily part of another
-            // word or a figure of speech.
-            salience * SINGLE_CHAR_SALIENCE
-        } else {
-            salience
         }
     }
 
@@ -454,16 +403,6 @@ impl QueryAnalyzer<'_> {
     }
 }
 
-/// Nouns (but not names of people or places), nominal verbs (登记, 补办 as things) and words
-/// the dictionaries added without a part of speech.
-fn is_nominal(pos: &str) -> bool {
-    match pos {
-        "nr" | "nrt" | "nrfg" | "ns" => false,
-        "vn" | "x" | "eng" | "nz" => true,
-        _ => pos.starts_with('n'),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,6 +416,16 @@ mod tests {
             lexicon: &lexicon,
             vocab: &vocab,
             regions: &regions,
+        }
+        .analyze(query, None)
+    }
+
+    /// Analyses `query` with `lexicon` and an empty index vocabulary.
+    fn analyze_with(lexicon: &Lexicon, query: &str) -> AnalyzedQuery {
+        QueryAnalyzer {
+            lexicon,
+            vocab: &PhoneticVocab::default(),
+            regions: &RegionSet::default(),
         }
         .analyze(query, None)
     }
@@ -541,14 +490,8 @@ mod tests {
         lexicon
             .add_related("被辞退 => 失业保险金\n我爸走了 => 丧葬补助金\n")
             .unwrap();
-        let vocab = PhoneticVocab::default();
-        let regions = RegionSet::default();
-        let analyzer = QueryAnalyzer {
-            lexicon: &lexicon,
-            vocab: &vocab,
-            regions: &regions,
-        };
-        let q = analyzer.analyze("我被辞退了", None);
+        let analyze = |query: &str| analyze_with(&lexicon, query);
+        let q = analyze("我被辞退了");
         let fired = q.concepts.iter().find(|c| c.text == "被辞退").unwrap();
         assert!(fired
             .terms
@@ -556,7 +499,7 @@ mod tests {
             .any(|(t, w)| t == "失业保险金" && *w < 1.0));
         // However the segmenter cuts the phrase, its implied term is searched for.
         for query in ["请问我爸走了社保怎么办", "我爸走了"] {
-            let q = analyzer.analyze(query, None);
+            let q = analyze(query);
             assert!(
                 q.concepts
                     .iter()
@@ -571,14 +514,7 @@ mod tests {
     fn scene_setting_words_say_little() {
         let mut lexicon = lexicon();
         lexicon.add_context("我妈 去年\n");
-        let vocab = PhoneticVocab::default();
-        let regions = RegionSet::default();
-        let analyzer = QueryAnalyzer {
-            lexicon: &lexicon,
-            vocab: &vocab,
-            regions: &regions,
-        };
-        let q = analyzer.analyze("我妈去年交的公积金", None);
+        let q = analyze_with(&lexicon, "我妈去年交的公积金");
         let salience = |text: &str| {
             q.concepts
                 .iter()

@@ -19,8 +19,8 @@ use super::analysis::{AnalyzedQuery, Concept, QueryAnalyzer};
 use super::lexicon::Lexicon;
 use super::query::{plain_query, scoring_query, with_filters, Filters};
 use super::rank::{
-    coverage_with, no_answer, own_district_version, query_terms, question_match, region_factor,
-    title_match, EntryWords, Signals, Specificity,
+    coverage_with, no_answer, own_district_version, question_match, region_factor, title_match,
+    AskedTerms, EntryWords, Signals, Specificity,
 };
 use super::schema::{self, day_number, document, Fields, SCHEMA_VERSION};
 use super::tokenizer::{self, WordTokenizer};
@@ -326,12 +326,13 @@ impl SearchIndex {
             b.0.total_cmp(&a.0)
                 .then_with(|| a.1.content.id.cmp(&b.1.content.id))
         });
+        let weigher = self.weigher(&searcher);
         let weights: Vec<Specificity> = analyzed
             .concepts
             .iter()
-            .map(|c| self.weigher(&searcher).specificity(c))
+            .map(|c| weigher.specificity(c))
             .collect();
-        let terms = query_terms(&analyzed.concepts);
+        let terms = AskedTerms::of(&analyzed.concepts);
         self.rerank(&mut ranked, &analyzed, &weights, &terms);
         ranked.truncate(request.limit);
 
@@ -386,7 +387,7 @@ impl SearchIndex {
         ranked: &mut Vec<(f32, Entry)>,
         analyzed: &AnalyzedQuery,
         weights: &[Specificity],
-        terms: &HashMap<&str, f32>,
+        terms: &AskedTerms,
     ) {
         let depth = ranked.len().min(RERANK_DEPTH);
         for (score, entry) in ranked.iter_mut().take(depth) {

@@ -220,10 +220,7 @@ impl Lexicon {
                 }
             }
         }
-        let mut digest = Sha256::new();
-        digest.update(self.digest.as_bytes());
-        digest.update(text.as_bytes());
-        self.digest = format!("{:x}", digest.finalize());
+        self.fold_into_digest(b"", text);
         Ok(())
     }
 
@@ -239,9 +236,14 @@ impl Lexicon {
                 self.context.insert(word);
             }
         }
+        self.fold_into_digest(b"context", text);
+    }
+
+    /// Folds one more dictionary file into the digest that stamps the index.
+    fn fold_into_digest(&mut self, label: &[u8], text: &str) {
         let mut digest = Sha256::new();
         digest.update(self.digest.as_bytes());
-        digest.update(b"context");
+        digest.update(label);
         digest.update(text.as_bytes());
         self.digest = format!("{:x}", digest.finalize());
     }

@@ -7,6 +7,7 @@ mod lexicon;
 mod phonetic;
 mod query;
 mod rank;
+mod salience;
 mod schema;
 mod tokenizer;
 mod vocab;

@@ -105,16 +105,8 @@ pub struct Signals {
     pub question_match: f32,
     /// Second score over first score (1 when there is one hit).
     pub runner_up: f32,
-    /// Share of the question's weight in words no entry uses.
-    pub unknown_share: f32,
-    /// Coverage by the hit's head alone.
-    pub head_coverage: f32,
     /// Score of the first hit.
     pub score: f32,
-    /// See [`Coverage::strongest_missing`].
-    pub strongest_missing: f32,
-    /// See [`Coverage::covered_weight`].
-    pub covered_weight: f32,
     /// Concepts the question was analysed into.
     pub concepts: usize,
 }
@@ -138,74 +130,82 @@ impl Signals {
                 _ => 1.0,
             },
             concepts: concepts.iter().filter(|c| c.replaces.is_empty()).count(),
-            unknown_share: coverage.map_or(0.0, |c| c.unknown_share),
-            head_coverage: coverage.map_or(0.0, |c| c.head_share),
             score: first.unwrap_or(0.0),
-            strongest_missing: coverage.map_or(1.0, |c| c.strongest_missing),
-            covered_weight: coverage.map_or(0.0, |c| c.covered_weight),
         }
+    }
+}
+
+/// Every term of the analysed query with the best weight it is looked up with (at least one
+/// half: related terms and sub-words count as half a match), and its one-character terms.
+#[derive(Debug, Default)]
+pub struct AskedTerms<'a> {
+    weights: HashMap<&'a str, f32>,
+    singles: Vec<&'a str>,
+}
+
+impl<'a> AskedTerms<'a> {
+    pub fn of(concepts: &'a [Concept]) -> AskedTerms<'a> {
+        let mut weights: HashMap<&str, f32> = HashMap::new();
+        for concept in concepts {
+            for (term, weight) in &concept.terms {
+                let best = weights.entry(term.as_str()).or_insert(0.0);
+                *best = best.max(weight.clamp(0.5, 1.0));
+            }
+        }
+        AskedTerms::from_weights(weights)
+    }
+
+    pub fn from_weights(weights: HashMap<&'a str, f32>) -> AskedTerms<'a> {
+        let singles = weights
+            .keys()
+            .copied()
+            .filter(|t| t.chars().count() == 1)
+            .collect();
+        AskedTerms { weights, singles }
+    }
+
+    /// How much a word of a question was asked. A one-character word of the caller's inside
+    /// it (锁 in 锁定) is half a match: entries write in words what callers say in characters.
+    fn asked(&self, word: &str) -> f32 {
+        self.weights.get(word).copied().unwrap_or_else(|| {
+            if self.singles.iter().any(|c| word.contains(c)) {
+                0.5
+            } else {
+                0.0
+            }
+        })
     }
 }
 
 /// How much of the entry's best-matching question the query's terms cover, each word
-/// weighted by its specificity. `query_terms` maps each looked-up term to its weight.
-pub fn question_match(words: &EntryWords, query_terms: &HashMap<&str, f32>) -> f32 {
+/// weighted by its specificity.
+pub fn question_match(words: &EntryWords, asked: &AskedTerms) -> f32 {
     words
         .questions
         .iter()
-        .map(|question| share_asked(question, query_terms))
+        .map(|question| share_asked(question, asked))
         .fold(0.0, f32::max)
 }
 
 /// How much of the entry's standard question (its title) the query's terms cover.
-pub fn title_match(words: &EntryWords, query_terms: &HashMap<&str, f32>) -> f32 {
+pub fn title_match(words: &EntryWords, asked: &AskedTerms) -> f32 {
     words
         .questions
         .first()
-        .map_or(0.0, |title| share_asked(title, query_terms))
+        .map_or(0.0, |title| share_asked(title, asked))
 }
 
 /// The specificity-weighted share of a question's words among the query's terms.
-fn share_asked(question: &[(String, f32)], query_terms: &HashMap<&str, f32>) -> f32 {
+fn share_asked(question: &[(String, f32)], asked: &AskedTerms) -> f32 {
     let total: f32 = question.iter().map(|(_, idf)| idf).sum();
     if total <= 0.0 {
         return 0.0;
     }
-    // A one-character word of the caller's inside a word of the question (锁 in 锁定) is half a
-    // match: entries write in words what callers say in single characters.
-    let singles: Vec<&str> = query_terms
-        .keys()
-        .copied()
-        .filter(|t| t.chars().count() == 1)
-        .collect();
     let covered: f32 = question
         .iter()
-        .map(|(word, idf)| {
-            let asked = query_terms.get(word.as_str()).copied().unwrap_or_else(|| {
-                if singles.iter().any(|c| word.contains(c)) {
-                    0.5
-                } else {
-                    0.0
-                }
-            });
-            idf * asked
-        })
+        .map(|(word, idf)| idf * asked.asked(word))
         .sum();
     covered / total
-}
-
-/// Every term of the analysed query with the best weight it is looked up with (at least one
-/// half: related terms and sub-words count as half a match).
-pub fn query_terms(concepts: &[Concept]) -> HashMap<&str, f32> {
-    let mut terms: HashMap<&str, f32> = HashMap::new();
-    for concept in concepts {
-        for (term, weight) in &concept.terms {
-            let weight = weight.clamp(0.5, 1.0);
-            let best = terms.entry(term.as_str()).or_insert(0.0);
-            *best = best.max(weight);
-        }
-    }
-    terms
 }
 
 impl EntryWords {
@@ -230,14 +230,6 @@ pub struct Coverage {
     pub unmatched: Vec<String>,
     /// The weightiest subject-like concept of a short question is a word no entry uses.
     pub subject_unknown: bool,
-    /// The share of the question's weight in words no entry uses at all.
-    pub unknown_share: f32,
-    /// The covered share counting matches in the head (title, questions, keywords) only.
-    pub head_share: f32,
-    /// Weight of the weightiest uncovered concept over that of the weightiest concept.
-    pub strongest_missing: f32,
-    /// Covered weight, not divided by the question's total.
-    pub covered_weight: f32,
 }
 
 /// Whether a judged first hit should be reported as no answer.
@@ -298,13 +290,6 @@ pub fn coverage_with(
             .sum();
         direct.max(PARTS_MATCH * by_parts / total)
     };
-    let head_strength = |c: &Concept| {
-        c.terms
-            .iter()
-            .filter(|(term, _)| words.head.contains(term))
-            .map(|(_, weight)| weight.clamp(0.5, 1.0))
-            .fold(0.0f32, f32::max)
-    };
     let none = Specificity::default();
     let specific_of = |i: usize| specificity.get(i).unwrap_or(&none);
     let mut strengths: Vec<f32> = concepts
@@ -313,8 +298,9 @@ pub fn coverage_with(
         .map(|(i, c)| matched(c, specific_of(i)))
         .collect();
     for (i, concept) in concepts.iter().enumerate() {
+        // Stand-ins (corrections, situations) are never themselves replaced.
+        let stand_in = strengths[i];
         for &replaced in &concept.replaces {
-            let stand_in = matched(concept, specific_of(i));
             if let Some(s) = strengths.get_mut(replaced) {
                 *s = s.max(stand_in);
             }
@@ -325,8 +311,6 @@ pub fn coverage_with(
     let mut missing: Vec<(f32, &str)> = Vec::new();
     let mut heaviest: Option<(f32, bool)> = None;
     let mut counted = 0;
-    let mut unknown = 0.0;
-    let mut head_covered = 0.0;
     for ((concept, strength), specific) in concepts.iter().zip(strengths).zip(specificity) {
         if !concept.replaces.is_empty() {
             continue;
@@ -335,10 +319,6 @@ pub fn coverage_with(
         let weight = concept.salience * concept.salience * concept.importance * specific.idf;
         total += weight;
         covered += weight * strength;
-        if !specific.known {
-            unknown += weight;
-        }
-        head_covered += weight * head_strength(concept);
         if strength < SUBJECT_COVERED {
             missing.push((weight, concept.text.as_str()));
         }
@@ -347,24 +327,12 @@ pub fn coverage_with(
         }
     }
     missing.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let heaviest_weight = heaviest.map_or(0.0, |(w, _)| w);
-    let strongest_missing = match missing.first() {
-        Some((w, _)) if heaviest_weight > 0.0 => w / heaviest_weight,
-        _ => 0.0,
-    };
-    let share_of = |part: f32| {
-        if total <= 0.0 {
+    Coverage {
+        share: if total <= 0.0 {
             0.0
         } else {
-            (part / total).clamp(0.0, 1.0)
-        }
-    };
-    Coverage {
-        share: share_of(covered),
-        unknown_share: share_of(unknown),
-        head_share: share_of(head_covered),
-        strongest_missing,
-        covered_weight: covered,
+            (covered / total).clamp(0.0, 1.0)
+        },
         unmatched: missing.into_iter().map(|(_, t)| t.to_string()).collect(),
         subject_unknown: counted <= SHORT_QUESTION_CONCEPTS
             && heaviest.is_some_and(|(_, unknown)| unknown),
@@ -433,7 +401,7 @@ mod tests {
         };
         let general = entry(&[("护照", 2.0)], &[&[("出国", 1.0), ("证件", 1.0)]]);
         let minors = entry(&[("未成年人", 3.0), ("护照", 2.0)], &[]);
-        let asked: HashMap<&str, f32> = [("护照", 1.0), ("出国", 1.0)].into_iter().collect();
+        let asked = AskedTerms::from_weights([("护照", 1.0), ("出国", 1.0)].into_iter().collect());
         assert_eq!(title_match(&general, &asked), 1.0);
         assert!((title_match(&minors, &asked) - 0.4).abs() < 1e-6);
         assert!((question_match(&general, &asked) - 1.0).abs() < 1e-6);
