@@ -265,6 +265,11 @@ impl App {
             .ok_or_else(|| AppError::not_found("entry_not_found", format!("知识条目 {id} 不存在")))
     }
 
+    /// Whether an entry with this id is stored, in any status.
+    pub async fn db_entry_exists(&self, id: &str) -> AppResult<bool> {
+        Ok(self.db.entry(id).await?.is_some())
+    }
+
     pub async fn departments(&self) -> AppResult<Vec<Department>> {
         self.db.departments().await
     }

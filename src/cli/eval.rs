@@ -50,10 +50,40 @@ pub async fn run(config: Config, args: EvalArgs) -> AppResult<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Warns on stderr when labelled entries are not in the database: the labels were written for
+/// another knowledge base (or none was imported), and every figure would read as a miss.
+async fn warn_unknown_labels(app: &App, queries: &[EvalQuery]) -> AppResult<()> {
+    let mut labels: Vec<&str> = queries
+        .iter()
+        .flat_map(|q| q.relevant.iter().map(String::as_str))
+        .collect();
+    labels.sort_unstable();
+    labels.dedup();
+    let mut missing = Vec::new();
+    for id in &labels {
+        if app.db_entry_exists(id).await? {
+            continue;
+        }
+        missing.push(*id);
+    }
+    if !missing.is_empty() {
+        let shown: Vec<&str> = missing.iter().take(5).copied().collect();
+        eprintln!(
+            "注意：标注的 {} 个条目中有 {} 个不在知识库里（{}{}），它们只会算作未命中；请先用 hotline import 导入这份标注对应的知识库。",
+            labels.len(),
+            missing.len(),
+            shown.join("、"),
+            if missing.len() > shown.len() { "…" } else { "" }
+        );
+    }
+    Ok(())
+}
+
 /// Runs every query of the file and returns the metrics per kind.
 pub async fn eval(app: &App, args: &EvalArgs) -> AppResult<BTreeMap<String, KindMetrics>> {
     app.sync_index(false).await?;
     let queries = read_queries(&args.file)?;
+    warn_unknown_labels(app, &queries).await?;
     let day = args.as_of.unwrap_or_else(today);
     let mut results = Vec::with_capacity(queries.len());
     let mut details = String::new();

@@ -132,9 +132,15 @@ impl Lexicon {
                 jieba.add_word(filler, None, None);
             }
         }
-        let stopwords = data_lines(stopwords)
+        let stopwords: HashSet<String> = data_lines(stopwords)
             .map(|(_, l)| l.to_lowercase())
             .collect();
+        // Kept whole, so that 能不能 goes as a question form rather than leaving 不能 behind.
+        for stopword in &stopwords {
+            if stopword.chars().count() > 1 && !jieba.has_word(stopword) {
+                jieba.add_word(stopword, None, None);
+            }
+        }
         Ok(Lexicon {
             jieba: Arc::new(jieba),
             synonyms: groups,
@@ -148,8 +154,8 @@ impl Lexicon {
         })
     }
 
-    /// Adds the associations of `related.txt`: `口语说法… => 业务用语…` per line. Every word
-    /// is kept whole by the segmenter; the dictionary digest covers the file.
+    /// Adds the associations of `related.txt`: `口语说法… => 业务用语…` per line. The official
+    /// terms are kept whole by the segmenter; the dictionary digest covers the file.
     pub fn add_related(&mut self, text: &str) -> AppResult<()> {
         // Unshared while the lexicon is being loaded, so nothing is copied.
         let jieba = Arc::make_mut(&mut self.jieba);
@@ -204,7 +210,10 @@ impl Lexicon {
                     }
                     continue;
                 }
-                if !jieba.has_word(word) {
+                // Official terms stay whole in entries and queries alike. What callers say is
+                // found by `situations_in` however it was cut; as a dictionary word it would
+                // also re-cut the entries' own text (买了套二手 out of 买了套二手房).
+                if meant.contains(word) && !jieba.has_word(word) {
                     jieba.add_word(word, None, None);
                 }
             }
@@ -406,21 +415,24 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn related_terms_point_one_way_and_keep_words_whole() {
+    fn related_terms_point_one_way_and_keep_official_terms_whole() {
         let mut lex = lexicon();
         let before = lex.digest.clone();
-        lex.add_related("# 劳动\n被辞退 被裁员 => 失业 失业保险金\n")
+        lex.add_related("# 劳动\n被辞退 被裁员 => 失业 失业保险金 失业登记\n")
             .unwrap();
-        assert_eq!(lex.related("被裁员"), ["失业", "失业保险金"]);
+        assert_eq!(lex.related("被裁员"), ["失业", "失业保险金", "失业登记"]);
         assert!(lex.related("失业").is_empty());
         assert_ne!(lex.digest, before);
         let words: Vec<&str> = lex
             .jieba
-            .cut("我被裁员了", true)
+            .cut("我被裁员了，想办失业登记", true)
             .into_iter()
             .map(|t| t.word)
             .collect();
-        assert!(words.contains(&"被裁员"), "{words:?}");
+        // The caller's phrase is found by situations_in, not by the segmenter, so that it
+        // does not re-cut the entries' own text.
+        assert!(words.contains(&"失业登记"), "{words:?}");
+        assert!(!words.contains(&"被裁员"), "{words:?}");
         let spans: Vec<_> = lex
             .situations_in("去年被裁员了，又被辞退")
             .into_iter()
