@@ -54,7 +54,7 @@ async fn search(app: &App, args: SearchArgs) -> AppResult<ExitCode> {
     }
     let i = &outcome.interpretation;
     println!(
-        "检索词：{}{}{}{}",
+        "检索词：{}{}{}{}{}",
         i.terms.join(" "),
         if i.corrections.is_empty() {
             String::new()
@@ -69,6 +69,10 @@ async fn search(app: &App, args: SearchArgs) -> AppResult<ExitCode> {
         i.region
             .as_ref()
             .map(|r| format!("；地区：{r}"))
+            .unwrap_or_default(),
+        i.out_of_scope
+            .as_ref()
+            .map(|m| format!("；超出政务知识范围的问法：{m}"))
             .unwrap_or_default(),
     );
     println!(

@@ -109,6 +109,10 @@ pub struct QueryInterpretation {
     /// The caller's words the first hit does not cover, most telling first: what a new
     /// entry would have to answer when `no_answer` is true.
     pub unmatched: Vec<String>,
+    /// A question form no government knowledge base answers (`"哪个牌子"`, `"房价…会不会跌"`),
+    /// when the caller used one: such a call is `no_answer` unless an entry covers it closely.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_of_scope: Option<String>,
 }
 
 /// Result of one search.

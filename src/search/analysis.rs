@@ -182,6 +182,7 @@ impl QueryAnalyzer<'_> {
 
         let region = region.map(str::to_string).or(detected_region);
         interpretation.region = region.clone();
+        interpretation.out_of_scope = self.lexicon.scope.find(&text);
         AnalyzedQuery {
             concepts,
             segments,

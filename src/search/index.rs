@@ -350,7 +350,8 @@ impl SearchIndex {
         );
         let mut interpretation = analyzed.interpretation;
         let confidence = judged.as_ref().map_or(0.0, |c| c.share);
-        let judged_no_answer = judged.as_ref().is_none_or(no_answer);
+        let out_of_scope = interpretation.out_of_scope.is_some();
+        let judged_no_answer = judged.as_ref().is_none_or(|c| no_answer(c, out_of_scope));
         interpretation.unmatched = judged.map(|c| c.unmatched).unwrap_or_default();
         let snippets = self.snippet_generator(&analyzed.concepts);
         let hits = ranked

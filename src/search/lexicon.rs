@@ -1,6 +1,7 @@
 //! The search dictionaries under `knowledge/dict/`: jieba user dictionary, synonym groups,
 //! one-way associations from callers' situations to official terms, caller filler phrases and
-//! stop words, loaded once into an `Arc<Jieba>` and lookup tables.
+//! stop words, context words and out-of-scope question forms, loaded once into an
+//! `Arc<Jieba>` and lookup tables.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -9,6 +10,7 @@ use std::sync::Arc;
 use jieba_rs::Jieba;
 use sha2::{Digest, Sha256};
 
+use super::scope::{ScopeMarkers, OUT_OF_SCOPE};
 use crate::error::{AppError, AppResult};
 
 const USER_DICT: &str = "user_dict.txt";
@@ -55,6 +57,8 @@ pub struct Lexicon {
     /// service a question is about.
     context: HashSet<String>,
     stopwords: HashSet<String>,
+    /// Question forms no government knowledge base answers (哪个牌子).
+    pub scope: ScopeMarkers,
     /// Hash of the dictionary files: an index built with other dictionaries is stale.
     pub digest: String,
 }
@@ -81,6 +85,8 @@ impl Lexicon {
         )?;
         lexicon.add_related(&read(RELATED)?)?;
         lexicon.add_context(&read(CONTEXT)?);
+        // Judges answers, not how text is cut: not part of the digest that stamps the index.
+        lexicon.scope = ScopeMarkers::parse(&read(OUT_OF_SCOPE)?)?;
         Ok(lexicon)
     }
 
@@ -150,6 +156,7 @@ impl Lexicon {
             fillers,
             context: HashSet::new(),
             stopwords,
+            scope: ScopeMarkers::default(),
             digest: format!("{:x}", digest.finalize()),
         })
     }

@@ -9,6 +9,7 @@ mod query;
 mod rank;
 mod salience;
 mod schema;
+mod scope;
 mod tokenizer;
 mod vocab;
 mod weigh;

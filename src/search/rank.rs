@@ -15,6 +15,9 @@ pub const NO_ANSWER_BELOW: f32 = 0.13;
 /// of things no entry mentions (羽绒服, 膝盖) that are not what the caller asks about.
 const NO_ANSWER_BELOW_WITHOUT_SUBJECT: f32 = 0.5;
 const SHORT_QUESTION_CONCEPTS: usize = 7;
+/// A question asked in an out-of-scope form (哪个牌子好) is answered only when the first hit
+/// covers this much of it: some knowledge base may hold that very entry.
+const NO_ANSWER_BELOW_OUT_OF_SCOPE: f32 = 0.6;
 
 /// How telling one concept is across the knowledge base.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -232,10 +235,12 @@ pub struct Coverage {
     pub subject_unknown: bool,
 }
 
-/// Whether a judged first hit should be reported as no answer.
-pub fn no_answer(coverage: &Coverage) -> bool {
+/// Whether a judged first hit should be reported as no answer; `out_of_scope` when the
+/// question was asked in a form no government knowledge base answers.
+pub fn no_answer(coverage: &Coverage, out_of_scope: bool) -> bool {
     coverage.share < NO_ANSWER_BELOW
         || (coverage.subject_unknown && coverage.share < NO_ANSWER_BELOW_WITHOUT_SUBJECT)
+        || (out_of_scope && coverage.share < NO_ANSWER_BELOW_OUT_OF_SCOPE)
 }
 
 /// [`coverage_with`] for tests, with specificity given as a function.
@@ -447,9 +452,24 @@ mod tests {
         ];
         let judged = coverage_with(&concepts, &words(&["门票"], &[]), &stats);
         assert!(judged.subject_unknown);
-        assert!(no_answer(&judged), "{judged:?}");
+        assert!(no_answer(&judged, false), "{judged:?}");
         let judged = coverage_with(&concepts, &words(&["门票", "演唱会"], &[]), &stats);
-        assert!(!no_answer(&judged), "{judged:?}");
+        assert!(!no_answer(&judged, false), "{judged:?}");
+    }
+
+    #[test]
+    fn an_out_of_scope_question_needs_a_close_match() {
+        let loose = Coverage {
+            share: 0.45,
+            ..Coverage::default()
+        };
+        assert!(!no_answer(&loose, false));
+        assert!(no_answer(&loose, true));
+        let close = Coverage {
+            share: 0.8,
+            ..Coverage::default()
+        };
+        assert!(!no_answer(&close, true));
     }
 
     #[test]

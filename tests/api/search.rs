@@ -174,6 +174,27 @@ async fn unrelated_question_is_flagged_no_answer() {
 }
 
 #[tokio::test]
+async fn a_question_no_government_knowledge_base_answers_is_flagged_and_says_why() {
+    let app = spawn_app(&Engine::Sqlite, Knowledge::Real).await;
+
+    let body = app
+        .search_ok(&[("q", "厨房想装个净水器，买哪个牌子好")])
+        .await;
+
+    assert_eq!(body["no_answer"], true, "{body}");
+    assert_eq!(
+        body["interpretation"]["out_of_scope"], "哪个牌子好",
+        "{body}"
+    );
+    // The same words in an in-scope question mark nothing.
+    let body = app.search_ok(&[("q", "哪家医院能办出生医学证明")]).await;
+    assert!(
+        body["interpretation"].get("out_of_scope").is_none(),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn answerable_question_is_not_flagged_no_answer() {
     let app = spawn_app(&Engine::Sqlite, Knowledge::Real).await;
 

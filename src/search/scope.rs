@@ -1,0 +1,160 @@
+//! Question forms no government service knowledge base answers, from `out_of_scope.txt`
+//! (哪个牌子, 房价…会不会跌): a call asked this way gets `no_answer` unless an entry covers
+//! it closely, however many of its words the entries share.
+
+use crate::error::{AppError, AppResult};
+
+pub const OUT_OF_SCOPE: &str = "out_of_scope.txt";
+/// Separates the two parts of a two-part marker (哪家|哪个…便宜).
+const GAP: char = '…';
+/// Separates alternative wordings of one side of a marker.
+const ALTERNATIVE: char = '|';
+/// Longest phrase or side of a marker, in characters.
+const MAX_PART: usize = 8;
+/// Most characters between the end of a marker's first part and the start of its second.
+const MAX_GAP: usize = 8;
+
+/// One marker line: a phrase (`firsts` only) or a first part followed by a second.
+#[derive(Debug)]
+struct Marker {
+    firsts: Vec<String>,
+    thens: Vec<String>,
+}
+
+/// The markers of `out_of_scope.txt`, in file order.
+#[derive(Debug, Default)]
+pub struct ScopeMarkers {
+    markers: Vec<Marker>,
+}
+
+impl ScopeMarkers {
+    /// Parses the file: one marker per line, `短语` or `A1|A2…B1|B2`; `#` starts a comment.
+    /// A malformed line is an error naming file and line.
+    pub fn parse(text: &str) -> AppResult<ScopeMarkers> {
+        let mut markers = Vec::new();
+        for (index, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let bad = |what: &str| {
+                AppError::bad_request(
+                    "invalid_dictionary",
+                    format!("{OUT_OF_SCOPE}:{}: {what}", index + 1),
+                )
+            };
+            let side = |text: &str| -> AppResult<Vec<String>> {
+                let variants: Vec<String> =
+                    text.split(ALTERNATIVE).map(str::to_lowercase).collect();
+                if variants.iter().any(|v| {
+                    v.is_empty()
+                        || v.chars().count() > MAX_PART
+                        || v.chars().any(char::is_whitespace)
+                }) {
+                    return Err(bad(&format!(
+                        "每种说法应为 1–{MAX_PART} 个字、不含空格，用 {ALTERNATIVE} 分隔"
+                    )));
+                }
+                Ok(variants)
+            };
+            let marker = match line.split_once(GAP) {
+                Some((_, then)) if then.contains(GAP) => {
+                    return Err(bad(&format!("一行只能有一个 {GAP}")))
+                }
+                Some((first, then)) => Marker {
+                    firsts: side(first)?,
+                    thens: side(then)?,
+                },
+                None if line.contains(ALTERNATIVE) => {
+                    return Err(bad(&format!("{ALTERNATIVE} 只用在 A{GAP}B 的两段里")))
+                }
+                None if line.chars().count() < 2 => {
+                    return Err(bad("单独的短语至少要两个字"));
+                }
+                None => Marker {
+                    firsts: side(line)?,
+                    thens: Vec::new(),
+                },
+            };
+            markers.push(marker);
+        }
+        Ok(ScopeMarkers { markers })
+    }
+
+    /// The first marker said in `text` (lower-cased, as the analyzer normalises queries), as
+    /// the caller said it: the phrase, or its two parts joined by `…`.
+    pub fn find(&self, text: &str) -> Option<String> {
+        self.markers.iter().find_map(|marker| {
+            marker.firsts.iter().find_map(|first| {
+                if marker.thens.is_empty() {
+                    return text.contains(first.as_str()).then(|| first.clone());
+                }
+                text.match_indices(first.as_str()).find_map(|(at, _)| {
+                    let after = &text[at + first.len()..];
+                    let window: String = after.chars().take(MAX_GAP + MAX_PART).collect();
+                    marker.thens.iter().find_map(|then| {
+                        let byte = window.find(then.as_str())?;
+                        (window[..byte].chars().count() <= MAX_GAP)
+                            .then(|| format!("{first}{GAP}{then}"))
+                    })
+                })
+            })
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.markers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.markers.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn markers() -> ScopeMarkers {
+        ScopeMarkers::parse("# 推荐商家\n哪个牌子\n哪家|哪个…便宜|划算\n\n房价…会不会跌\n").unwrap()
+    }
+
+    #[test]
+    fn phrases_and_two_part_forms_are_found_as_said() {
+        let m = markers();
+        assert_eq!(m.len(), 3);
+        assert_eq!(m.find("净水器哪个牌子好").as_deref(), Some("哪个牌子"));
+        assert_eq!(m.find("去香港的票哪家最便宜").as_deref(), Some("哪家…便宜"));
+        assert_eq!(
+            m.find("明年房价到底会不会跌").as_deref(),
+            Some("房价…会不会跌")
+        );
+    }
+
+    #[test]
+    fn in_scope_questions_and_distant_parts_are_not_marked() {
+        let m = markers();
+        assert_eq!(m.find("哪家医院能办出生医学证明"), None);
+        assert_eq!(m.find("公租房租金便宜吗"), None);
+        // 哪家 and 便宜 more than eight characters apart belong to different thoughts
+        assert_eq!(m.find("哪家窗口能办理居住证，听说办证费用便宜"), None);
+    }
+
+    #[test]
+    fn a_malformed_line_names_file_and_line() {
+        for (text, line) in [
+            ("哪个牌子\n哪家…便宜…划算\n", 2),
+            ("哪家|哪个\n", 1),
+            ("# x\n\n哪\n", 3),
+            ("哪家…\n", 1),
+            ("这一段说法超过了八个字…便宜\n", 1),
+        ] {
+            let err = ScopeMarkers::parse(text).unwrap_err();
+            assert!(
+                err.message.contains(&format!("out_of_scope.txt:{line}:")),
+                "{text:?}: {}",
+                err.message
+            );
+        }
+    }
+}
