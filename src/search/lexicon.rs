@@ -3,13 +3,14 @@
 //! stop words, context words and out-of-scope question forms, loaded once into an
 //! `Arc<Jieba>` and lookup tables.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
 use jieba_rs::Jieba;
 use sha2::{Digest, Sha256};
 
+use super::pairs::PairIndex;
 use super::scope::{ScopeMarkers, OUT_OF_SCOPE};
 use crate::error::{AppError, AppResult};
 
@@ -49,9 +50,11 @@ pub struct Lexicon {
     related: HashMap<String, Vec<String>>,
     /// Length in characters of the longest phrase of `related`.
     longest_related: usize,
-    /// The `A…B` patterns of `related.txt` by their first part A: (B, the pattern as written).
-    /// Ordered, so a query is analysed the same way every time.
-    patterns: BTreeMap<String, Vec<(String, String)>>,
+    /// The `A…B` patterns of `related.txt` as written, by id in file order, and each of their
+    /// (A, B, id) variants, found together by `pairs`.
+    pattern_words: Vec<String>,
+    pattern_parts: Vec<(String, String, usize)>,
+    pairs: PairIndex,
     fillers: HashSet<String>,
     /// Words for who, when and where (我妈, 去年, 老家): searched, but they do not say which
     /// service a question is about.
@@ -152,7 +155,9 @@ impl Lexicon {
             synonyms: groups,
             related: HashMap::new(),
             longest_related: 0,
-            patterns: BTreeMap::new(),
+            pattern_words: Vec::new(),
+            pattern_parts: Vec::new(),
+            pairs: PairIndex::new(std::iter::empty(), MAX_GAP),
             fillers,
             context: HashSet::new(),
             stopwords,
@@ -209,10 +214,11 @@ impl Lexicon {
                             "“{word}”：{GAP} 两边各要有一段不超过 {MAX_PART} 个字的文字（可用 {ALTERNATIVE} 分隔几种说法），且只能有一个 {GAP}"
                         )));
                     }
-                    for first in firsts {
-                        let seconds = self.patterns.entry(first).or_default();
+                    let id = self.pattern_words.len();
+                    self.pattern_words.push(word.clone());
+                    for first in &firsts {
                         for then in &thens {
-                            seconds.push((then.clone(), word.clone()));
+                            self.pattern_parts.push((first.clone(), then.clone(), id));
                         }
                     }
                     continue;
@@ -236,6 +242,7 @@ impl Lexicon {
                 }
             }
         }
+        self.pairs = PairIndex::new(self.pattern_parts.iter().cloned(), MAX_GAP);
         self.fold_into_digest(b"", text);
         Ok(())
     }
@@ -298,32 +305,13 @@ impl Lexicon {
                 }
             }
         }
-        let char_at = |byte: usize| bounds.partition_point(|&b| b < byte);
-        // Each first part is looked for once; its second parts only in the few characters after.
-        for (first, seconds) in &self.patterns {
-            let Some(a) = text.find(first.as_str()) else {
-                continue;
-            };
-            let a_end = a + first.len();
-            let window = &text[a_end..bounds[(char_at(a_end) + MAX_GAP + MAX_PART).min(chars)]];
-            for (then, phrase) in seconds {
-                if found.iter().any(|f: &Situation| f.phrase == phrase) {
-                    continue;
-                }
-                let Some(b) = window.find(then.as_str()).map(|b| a_end + b) else {
-                    continue;
-                };
-                if char_at(b) - char_at(a_end) <= MAX_GAP {
-                    found.push(Situation {
-                        phrase,
-                        said: format!("{first}{GAP}{then}"),
-                        spans: vec![
-                            (char_at(a), first.chars().count()),
-                            (char_at(b), then.chars().count()),
-                        ],
-                    });
-                }
-            }
+        let said = |(start, len): (usize, usize)| &text[bounds[start]..bounds[start + len]];
+        for pair in self.pairs.find(text) {
+            found.push(Situation {
+                phrase: &self.pattern_words[pair.id],
+                said: format!("{}{GAP}{}", said(pair.first), said(pair.then)),
+                spans: vec![pair.first, pair.then],
+            });
         }
         found
     }

@@ -4,6 +4,7 @@
 mod analysis;
 mod index;
 mod lexicon;
+mod pairs;
 mod phonetic;
 mod query;
 mod rank;

@@ -10,8 +10,9 @@ use crate::domain::entry::CITY_WIDE;
 /// Below this confidence a search reports `no_answer: true`.
 pub const NO_ANSWER_BELOW: f32 = 0.13;
 /// A short question whose main subject (its weightiest noun that is not a person, place or
-/// everyday word) is a word no entry uses (演唱会, 征信) is answered only when the first hit
-/// still covers this much of it. Long transcripts are judged by coverage alone: they are full
+/// everyday word) is a word no entry is about (演唱会, 征信: in no title, alternative question
+/// or keywords, though an answer may mention it) is answered only when the first hit still
+/// covers this much of it. Long transcripts are judged by coverage alone: they are full
 /// of things no entry mentions (羽绒服, 膝盖) that are not what the caller asks about.
 const NO_ANSWER_BELOW_WITHOUT_SUBJECT: f32 = 0.5;
 const SHORT_QUESTION_CONCEPTS: usize = 7;
@@ -24,8 +25,9 @@ const NO_ANSWER_BELOW_OUT_OF_SCOPE: f32 = 0.6;
 pub struct Specificity {
     /// BM25 IDF of its most common form.
     pub idf: f32,
-    /// Whether any entry uses the word or one of its synonyms.
-    pub known: bool,
+    /// Whether any entry is about it: the word or a synonym is in a title, an alternative
+    /// question or the keywords, not only somewhere in an answer.
+    pub in_head: bool,
     /// The IDF of each of its parts ([`Concept::parts`]).
     pub parts: Vec<f32>,
 }
@@ -101,7 +103,7 @@ pub struct EntryWords {
 pub struct Signals {
     /// Share of the caller's words the hit covers ([`Coverage::share`]).
     pub coverage: f32,
-    /// The weightiest concept of a short question is a word no entry uses.
+    /// The weightiest concept of a short question is a word no entry is about.
     pub subject_unknown: bool,
     /// Share of the best-matching standard or alternative question of the hit that the
     /// caller's words cover: a question answered by the entry is asked in most of its words.
@@ -231,7 +233,7 @@ pub struct Coverage {
     pub share: f32,
     /// The caller's words the entry does not cover, most telling first.
     pub unmatched: Vec<String>,
-    /// The weightiest subject-like concept of a short question is a word no entry uses.
+    /// The weightiest subject-like concept of a short question is a word no entry is about.
     pub subject_unknown: bool,
 }
 
@@ -254,7 +256,7 @@ pub fn coverage(
         .iter()
         .map(|c| Specificity {
             idf: specificity(c),
-            known: true,
+            in_head: true,
             parts: vec![],
         })
         .collect();
@@ -328,7 +330,7 @@ pub fn coverage_with(
             missing.push((weight, concept.text.as_str()));
         }
         if concept.nominal && heaviest.is_none_or(|(w, _)| weight > w) {
-            heaviest = Some((weight, strength < SUBJECT_COVERED && !specific.known));
+            heaviest = Some((weight, strength < SUBJECT_COVERED && !specific.in_head));
         }
     }
     missing.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -441,12 +443,12 @@ mod tests {
         let stats = [
             Specificity {
                 idf: 5.0,
-                known: false,
+                in_head: false,
                 parts: vec![],
             },
             Specificity {
                 idf: 2.0,
-                known: true,
+                in_head: true,
                 parts: vec![],
             },
         ];
@@ -478,7 +480,7 @@ mod tests {
         compound.parts = vec![vec!["注册".into()], vec!["商标".into()]];
         let stats = [Specificity {
             idf: 5.0,
-            known: false,
+            in_head: false,
             parts: vec![1.0, 4.0],
         }];
         let only_generic = coverage_with(&[compound.clone()], &words(&["注册"], &[]), &stats);

@@ -2,6 +2,9 @@
 //! (哪个牌子, 房价…会不会跌): a call asked this way gets `no_answer` unless an entry covers
 //! it closely, however many of its words the entries share.
 
+use aho_corasick::AhoCorasick;
+
+use super::pairs::PairIndex;
 use crate::error::{AppError, AppResult};
 
 pub const OUT_OF_SCOPE: &str = "out_of_scope.txt";
@@ -21,10 +24,21 @@ struct Marker {
     thens: Vec<String>,
 }
 
-/// The markers of `out_of_scope.txt`, in file order.
-#[derive(Debug, Default)]
+/// The markers of `out_of_scope.txt`, found in one pass over a query: the phrases by one
+/// automaton, the two-part forms by a [`PairIndex`]; a marker's id is its place in the file.
+#[derive(Debug)]
 pub struct ScopeMarkers {
-    markers: Vec<Marker>,
+    count: usize,
+    phrases: Option<AhoCorasick>,
+    /// Marker id of each phrase of `phrases`.
+    phrase_ids: Vec<usize>,
+    pairs: PairIndex,
+}
+
+impl Default for ScopeMarkers {
+    fn default() -> Self {
+        ScopeMarkers::build(Vec::new())
+    }
 }
 
 impl ScopeMarkers {
@@ -78,36 +92,61 @@ impl ScopeMarkers {
             };
             markers.push(marker);
         }
-        Ok(ScopeMarkers { markers })
+        Ok(ScopeMarkers::build(markers))
     }
 
-    /// The first marker said in `text` (lower-cased, as the analyzer normalises queries), as
-    /// the caller said it: the phrase, or its two parts joined by `…`.
-    pub fn find(&self, text: &str) -> Option<String> {
-        self.markers.iter().find_map(|marker| {
-            marker.firsts.iter().find_map(|first| {
+    fn build(markers: Vec<Marker>) -> ScopeMarkers {
+        let mut phrases = Vec::new();
+        let mut phrase_ids = Vec::new();
+        let mut triples = Vec::new();
+        for (id, marker) in markers.iter().enumerate() {
+            for first in &marker.firsts {
                 if marker.thens.is_empty() {
-                    return text.contains(first.as_str()).then(|| first.clone());
+                    phrases.push(first.clone());
+                    phrase_ids.push(id);
                 }
-                text.match_indices(first.as_str()).find_map(|(at, _)| {
-                    let after = &text[at + first.len()..];
-                    let window: String = after.chars().take(MAX_GAP + MAX_PART).collect();
-                    marker.thens.iter().find_map(|then| {
-                        let byte = window.find(then.as_str())?;
-                        (window[..byte].chars().count() <= MAX_GAP)
-                            .then(|| format!("{first}{GAP}{then}"))
-                    })
-                })
-            })
-        })
+                for then in &marker.thens {
+                    triples.push((first.clone(), then.clone(), id));
+                }
+            }
+        }
+        ScopeMarkers {
+            count: markers.len(),
+            phrases: (!phrases.is_empty())
+                .then(|| AhoCorasick::new(&phrases).ok())
+                .flatten(),
+            phrase_ids,
+            pairs: PairIndex::new(triples, MAX_GAP),
+        }
+    }
+
+    /// The first marker of the file said in `text` (lower-cased, as the analyzer normalises
+    /// queries), as the caller said it: the phrase, or its two parts joined by `…`.
+    pub fn find(&self, text: &str) -> Option<String> {
+        let phrase = self.phrases.as_ref().and_then(|automaton| {
+            automaton
+                .find_overlapping_iter(text)
+                .map(|m| (self.phrase_ids[m.pattern().as_usize()], m.range()))
+                .min_by_key(|(id, range)| (*id, range.start))
+        });
+        let pair = self.pairs.find(text).into_iter().next();
+        match (phrase, pair) {
+            (Some((id, range)), pair) if pair.as_ref().is_none_or(|p| id < p.id) => {
+                Some(text[range].to_string())
+            }
+            (_, Some(pair)) => {
+                let chars: Vec<char> = text.chars().collect();
+                let part = |(start, len): (usize, usize)| -> String {
+                    chars[start..start + len].iter().collect()
+                };
+                Some(format!("{}{GAP}{}", part(pair.first), part(pair.then)))
+            }
+            _ => None,
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.markers.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.markers.is_empty()
+        self.count
     }
 }
 

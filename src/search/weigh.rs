@@ -27,6 +27,21 @@ impl Weigher<'_> {
             .unwrap_or(0)
     }
 
+    /// Whether some entry has `term` in its title, alternative questions or keywords.
+    fn in_head(&self, term: &str) -> bool {
+        [
+            self.fields.title,
+            self.fields.questions,
+            self.fields.keywords,
+        ]
+        .into_iter()
+        .any(|field| {
+            self.searcher
+                .doc_freq(&Term::from_field_text(field, term))
+                .is_ok_and(|df| df > 0)
+        })
+    }
+
     /// BM25's IDF for a term used by `df` entries.
     fn idf(&self, df: u64) -> f32 {
         let n = self.searcher.num_docs() as f32;
@@ -53,9 +68,17 @@ impl Weigher<'_> {
             .iter()
             .map(|forms| self.idf(most_common(&mut forms.iter().map(String::as_str))))
             .collect();
+        // Zero when no entry uses it at all, which is the common case for a subject no entry
+        // is about; only then are the head fields asked.
+        let in_head = df > 0
+            && concept
+                .terms
+                .iter()
+                .filter(|(_, weight)| *weight >= 0.8)
+                .any(|(term, _)| self.in_head(term));
         Specificity {
             idf: self.idf(df),
-            known: df > 0,
+            in_head,
             parts,
         }
     }

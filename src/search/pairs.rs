@@ -1,0 +1,171 @@
+//! Two-part phrases (我爸…走了: A, then B at most a few characters later) found in one pass
+//! over a text with Aho-Corasick automata, however many of them the dictionaries hold: a
+//! 2,000-character transcript is scanned once for every first part and once for every second.
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+/// A two-part phrase found: which one, and the (first character, length) of each part.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PairMatch {
+    pub id: usize,
+    pub first: (usize, usize),
+    pub then: (usize, usize),
+}
+
+/// Every `A…B` form of a dictionary, each with the id it was added under.
+#[derive(Debug)]
+pub struct PairIndex {
+    firsts: Option<AhoCorasick>,
+    thens: Option<AhoCorasick>,
+    /// For each first part: (second part, id) in the order they were added.
+    pairs: Vec<Vec<(usize, usize)>>,
+    first_texts: Vec<String>,
+    then_texts: Vec<String>,
+    max_gap: usize,
+}
+
+impl PairIndex {
+    /// Builds the automata for `(first, then, id)` triples; `max_gap` is the most characters
+    /// allowed between the end of the first part and the start of the second.
+    pub fn new(triples: impl IntoIterator<Item = (String, String, usize)>, max_gap: usize) -> Self {
+        let mut first_ids: HashMap<String, usize> = HashMap::new();
+        let mut then_ids: HashMap<String, usize> = HashMap::new();
+        let mut first_texts = Vec::new();
+        let mut then_texts = Vec::new();
+        let mut pairs: Vec<Vec<(usize, usize)>> = Vec::new();
+        for (first, then, id) in triples {
+            let f = *first_ids.entry(first.clone()).or_insert_with(|| {
+                first_texts.push(first);
+                pairs.push(Vec::new());
+                first_texts.len() - 1
+            });
+            let t = *then_ids.entry(then.clone()).or_insert_with(|| {
+                then_texts.push(then);
+                then_texts.len() - 1
+            });
+            if !pairs[f].contains(&(t, id)) {
+                pairs[f].push((t, id));
+            }
+        }
+        let automaton = |texts: &[String]| {
+            if texts.is_empty() {
+                return None;
+            }
+            // Every occurrence, overlapping ones included: 走了 inside 老人走了.
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .build(texts)
+                .ok()
+        };
+        PairIndex {
+            firsts: automaton(&first_texts),
+            thens: automaton(&then_texts),
+            pairs,
+            first_texts,
+            then_texts,
+            max_gap,
+        }
+    }
+
+    /// The pairs said in `text`, each id once (at its earliest first part that has a second
+    /// part close enough), ordered by id.
+    pub fn find(&self, text: &str) -> Vec<PairMatch> {
+        let (Some(firsts), Some(thens)) = (&self.firsts, &self.thens) else {
+            return Vec::new();
+        };
+        let bounds: Vec<usize> = text
+            .char_indices()
+            .map(|(at, _)| at)
+            .chain(std::iter::once(text.len()))
+            .collect();
+        let char_at = |byte: usize| bounds.partition_point(|&b| b < byte);
+        // Start characters of every second part, per second part, ascending.
+        let mut then_starts: Vec<Vec<usize>> = vec![Vec::new(); self.then_texts.len()];
+        for m in thens.find_overlapping_iter(text) {
+            then_starts[m.pattern().as_usize()].push(char_at(m.start()));
+        }
+        let mut found: HashMap<usize, PairMatch> = HashMap::new();
+        for m in firsts.find_overlapping_iter(text) {
+            let first = m.pattern().as_usize();
+            let (start, end) = (char_at(m.start()), char_at(m.end()));
+            for &(then, id) in &self.pairs[first] {
+                if found.contains_key(&id) {
+                    continue;
+                }
+                let starts = &then_starts[then];
+                let next = starts.partition_point(|&s| s < end);
+                if let Some(&at) = starts.get(next).filter(|&&at| at - end <= self.max_gap) {
+                    found.insert(
+                        id,
+                        PairMatch {
+                            id,
+                            first: (start, self.first_texts[first].chars().count()),
+                            then: (at, self.then_texts[then].chars().count()),
+                        },
+                    );
+                }
+            }
+        }
+        let mut found: Vec<PairMatch> = found.into_values().collect();
+        found.sort_by_key(|m| m.id);
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index() -> PairIndex {
+        PairIndex::new(
+            [
+                ("我爸".to_string(), "走了".to_string(), 0),
+                ("我妈".to_string(), "走了".to_string(), 0),
+                ("老板".to_string(), "跑了".to_string(), 1),
+                ("房价".to_string(), "会不会跌".to_string(), 2),
+            ],
+            8,
+        )
+    }
+
+    #[test]
+    fn both_parts_close_together_are_found_with_their_spans() {
+        let found = index().find("我爸上个月走了，老板也跑了");
+        assert_eq!(
+            found,
+            vec![
+                PairMatch {
+                    id: 0,
+                    first: (0, 2),
+                    then: (5, 2)
+                },
+                PairMatch {
+                    id: 1,
+                    first: (8, 2),
+                    then: (11, 2)
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn parts_too_far_apart_or_in_the_wrong_order_are_not_a_match() {
+        let index = index();
+        assert!(index
+            .find("我爸说他那个在外地工作的老同学上个礼拜走了")
+            .is_empty());
+        assert!(index.find("走了以后我爸").is_empty());
+        // a later first part can still pair when the earlier one is too far away
+        let found = index.find("我爸身体一直都很好很好很好很好，我妈前天走了");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].first, (16, 2));
+    }
+
+    #[test]
+    fn an_empty_index_finds_nothing() {
+        let empty = PairIndex::new(std::iter::empty(), 8);
+        assert!(empty.find("我爸走了").is_empty());
+    }
+}
