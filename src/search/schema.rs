@@ -13,8 +13,8 @@ use crate::domain::date::parse_date;
 use crate::domain::Entry;
 
 /// Bumped whenever the schema or the analyzers change: an index stamped with another version
-/// is rebuilt from the database.
-pub const SCHEMA_VERSION: u32 = 2;
+/// is rebuilt from the database. 3: situation phrases and stop words cut differently.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Handles to every field, built once with the schema.
 #[derive(Clone, Copy, Debug)]
