@@ -10,7 +10,7 @@ use std::sync::Arc;
 use jieba_rs::Jieba;
 use sha2::{Digest, Sha256};
 
-use super::pairs::PairIndex;
+use super::pairs::{split_pair, PairIndex, ALTERNATIVE, GAP};
 use super::scope::{ScopeMarkers, OUT_OF_SCOPE};
 use crate::error::{AppError, AppResult};
 
@@ -20,15 +20,6 @@ const RELATED: &str = "related.txt";
 const CONTEXT: &str = "context.txt";
 const FILLERS: &str = "fillers.txt";
 const STOPWORDS: &str = "stopwords.txt";
-
-/// Separates the two parts of a pattern in `related.txt` (我爸…走了).
-const GAP: &str = "…";
-/// Longest second part of a pattern looked for, in characters.
-const MAX_PART: usize = 8;
-/// Separates alternative wordings of one side of a pattern (我爸|我妈…走了).
-const ALTERNATIVE: char = '|';
-/// Most characters between the end of a pattern's first part and the start of its second.
-pub const MAX_GAP: usize = 8;
 
 /// A situation of `related.txt` found in a query: the phrase or pattern as written in the
 /// file, and the stretches of the query it covers as (first character, length).
@@ -157,7 +148,7 @@ impl Lexicon {
             longest_related: 0,
             pattern_words: Vec::new(),
             pattern_parts: Vec::new(),
-            pairs: PairIndex::new(std::iter::empty(), MAX_GAP),
+            pairs: PairIndex::new(std::iter::empty()),
             fillers,
             context: HashSet::new(),
             stopwords,
@@ -200,20 +191,8 @@ impl Lexicon {
                 )));
             }
             for word in said.iter().chain(&meant) {
-                if let Some((firsts, thens)) = word.split_once(GAP) {
-                    let alternatives = |side: &str| -> Vec<String> {
-                        side.split(ALTERNATIVE).map(str::to_string).collect()
-                    };
-                    let (firsts, thens) = (alternatives(firsts), alternatives(thens));
-                    if firsts
-                        .iter()
-                        .chain(&thens)
-                        .any(|a| a.is_empty() || a.contains(GAP) || a.chars().count() > MAX_PART)
-                    {
-                        return Err(bad(&format!(
-                            "“{word}”：{GAP} 两边各要有一段不超过 {MAX_PART} 个字的文字（可用 {ALTERNATIVE} 分隔几种说法），且只能有一个 {GAP}"
-                        )));
-                    }
+                if let Some(parts) = split_pair(word) {
+                    let (firsts, thens) = parts.map_err(|what| bad(&what))?;
                     let id = self.pattern_words.len();
                     self.pattern_words.push(word.clone());
                     for first in &firsts {
@@ -242,7 +221,7 @@ impl Lexicon {
                 }
             }
         }
-        self.pairs = PairIndex::new(self.pattern_parts.iter().cloned(), MAX_GAP);
+        self.pairs = PairIndex::new(self.pattern_parts.iter().cloned());
         self.fold_into_digest(b"", text);
         Ok(())
     }
@@ -279,7 +258,7 @@ impl Lexicon {
 
     /// Situations of `related.txt` said anywhere in `text`, however the segmenter cut it:
     /// phrases (longest first where they overlap) and `A…B` patterns (A, then B at most
-    /// [`MAX_GAP`] characters later: 我爸…走了 in 我爸上个月走了).
+    /// [`super::pairs::MAX_GAP`] characters later: 我爸…走了 in 我爸上个月走了).
     pub fn situations_in(&self, text: &str) -> Vec<Situation<'_>> {
         let bounds: Vec<usize> = text
             .char_indices()
@@ -305,11 +284,10 @@ impl Lexicon {
                 }
             }
         }
-        let said = |(start, len): (usize, usize)| &text[bounds[start]..bounds[start + len]];
         for pair in self.pairs.find(text) {
             found.push(Situation {
                 phrase: &self.pattern_words[pair.id],
-                said: format!("{}{GAP}{}", said(pair.first), said(pair.then)),
+                said: pair.said,
                 spans: vec![pair.first, pair.then],
             });
         }

@@ -4,18 +4,10 @@
 
 use aho_corasick::AhoCorasick;
 
-use super::pairs::PairIndex;
+use super::pairs::{split_pair, PairIndex, ALTERNATIVE, GAP, MAX_PART};
 use crate::error::{AppError, AppResult};
 
 pub const OUT_OF_SCOPE: &str = "out_of_scope.txt";
-/// Separates the two parts of a two-part marker (哪家|哪个…便宜).
-const GAP: char = '…';
-/// Separates alternative wordings of one side of a marker.
-const ALTERNATIVE: char = '|';
-/// Longest phrase or side of a marker, in characters.
-const MAX_PART: usize = 8;
-/// Most characters between the end of a marker's first part and the start of its second.
-const MAX_GAP: usize = 8;
 
 /// One marker line: a phrase (`firsts` only) or a first part followed by a second.
 #[derive(Debug)]
@@ -57,36 +49,23 @@ impl ScopeMarkers {
                     format!("{OUT_OF_SCOPE}:{}: {what}", index + 1),
                 )
             };
-            let side = |text: &str| -> AppResult<Vec<String>> {
-                let variants: Vec<String> =
-                    text.split(ALTERNATIVE).map(str::to_lowercase).collect();
-                if variants.iter().any(|v| {
-                    v.is_empty()
-                        || v.chars().count() > MAX_PART
-                        || v.chars().any(char::is_whitespace)
-                }) {
-                    return Err(bad(&format!(
-                        "每种说法应为 1–{MAX_PART} 个字、不含空格，用 {ALTERNATIVE} 分隔"
-                    )));
+            if line.chars().any(char::is_whitespace) {
+                return Err(bad("一行只写一个标记，不含空格"));
+            }
+            let line = line.to_lowercase();
+            let marker = match split_pair(&line) {
+                Some(parts) => {
+                    let (firsts, thens) = parts.map_err(|what| bad(&what))?;
+                    Marker { firsts, thens }
                 }
-                Ok(variants)
-            };
-            let marker = match line.split_once(GAP) {
-                Some((_, then)) if then.contains(GAP) => {
-                    return Err(bad(&format!("一行只能有一个 {GAP}")))
-                }
-                Some((first, then)) => Marker {
-                    firsts: side(first)?,
-                    thens: side(then)?,
-                },
                 None if line.contains(ALTERNATIVE) => {
                     return Err(bad(&format!("{ALTERNATIVE} 只用在 A{GAP}B 的两段里")))
                 }
-                None if line.chars().count() < 2 => {
-                    return Err(bad("单独的短语至少要两个字"));
+                None if line.chars().count() < 2 || line.chars().count() > MAX_PART => {
+                    return Err(bad(&format!("单独的短语应为 2–{MAX_PART} 个字")));
                 }
                 None => Marker {
-                    firsts: side(line)?,
+                    firsts: vec![line],
                     thens: Vec::new(),
                 },
             };
@@ -116,7 +95,7 @@ impl ScopeMarkers {
                 .then(|| AhoCorasick::new(&phrases).ok())
                 .flatten(),
             phrase_ids,
-            pairs: PairIndex::new(triples, MAX_GAP),
+            pairs: PairIndex::new(triples),
         }
     }
 
@@ -134,13 +113,7 @@ impl ScopeMarkers {
             (Some((id, range)), pair) if pair.as_ref().is_none_or(|p| id < p.id) => {
                 Some(text[range].to_string())
             }
-            (_, Some(pair)) => {
-                let chars: Vec<char> = text.chars().collect();
-                let part = |(start, len): (usize, usize)| -> String {
-                    chars[start..start + len].iter().collect()
-                };
-                Some(format!("{}{GAP}{}", part(pair.first), part(pair.then)))
-            }
+            (_, Some(pair)) => Some(pair.said),
             _ => None,
         }
     }
