@@ -21,6 +21,20 @@ const CONTEXT: &str = "context.txt";
 const FILLERS: &str = "fillers.txt";
 const STOPWORDS: &str = "stopwords.txt";
 
+/// The text of one dictionary file as shipped in `knowledge/dict/` when this binary was built.
+fn built_in(name: &str) -> &'static str {
+    match name {
+        USER_DICT => include_str!("../../knowledge/dict/user_dict.txt"),
+        SYNONYMS => include_str!("../../knowledge/dict/synonyms.txt"),
+        RELATED => include_str!("../../knowledge/dict/related.txt"),
+        CONTEXT => include_str!("../../knowledge/dict/context.txt"),
+        FILLERS => include_str!("../../knowledge/dict/fillers.txt"),
+        STOPWORDS => include_str!("../../knowledge/dict/stopwords.txt"),
+        OUT_OF_SCOPE => include_str!("../../knowledge/dict/out_of_scope.txt"),
+        _ => "",
+    }
+}
+
 /// A situation of `related.txt` found in a query: the phrase or pattern as written in the
 /// file, and the stretches of the query it covers as (first character, length).
 #[derive(Clone, Debug, PartialEq)]
@@ -59,18 +73,29 @@ pub struct Lexicon {
 
 impl Lexicon {
     /// Loads the dictionaries from `dir`. Missing files count as empty (the built-in jieba
-    /// dictionary still applies); a malformed line is an error naming file and line.
+    /// dictionary still applies); a malformed line is an error naming file and line. When
+    /// `dir` does not exist at all (the binary copied elsewhere, run from another directory),
+    /// the dictionaries shipped with this build are used, so search never silently loses its
+    /// synonyms and fillers.
     pub fn load(dir: &Path) -> AppResult<Lexicon> {
-        let read = |name: &str| -> AppResult<String> {
-            match std::fs::read_to_string(dir.join(name)) {
-                Ok(text) => Ok(text),
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                    tracing::warn!(file = %dir.join(name).display(), "dictionary file missing, using none");
-                    Ok(String::new())
-                }
-                Err(err) => Err(err.into()),
+        if !dir.is_dir() {
+            tracing::warn!(
+                dir = %dir.display(),
+                "dictionary directory missing, using the dictionaries built into this binary"
+            );
+            return Lexicon::from_files(|name| Ok(built_in(name).to_string()));
+        }
+        Lexicon::from_files(|name| match std::fs::read_to_string(dir.join(name)) {
+            Ok(text) => Ok(text),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                tracing::warn!(file = %dir.join(name).display(), "dictionary file missing, using none");
+                Ok(String::new())
             }
-        };
+            Err(err) => Err(err.into()),
+        })
+    }
+
+    fn from_files(read: impl Fn(&str) -> AppResult<String>) -> AppResult<Lexicon> {
         let mut lexicon = Lexicon::from_texts(
             &read(USER_DICT)?,
             &read(SYNONYMS)?,
@@ -348,6 +373,16 @@ pub(crate) mod tests {
             "的\n了\n吗\n怎么\n我\n",
         )
         .unwrap()
+    }
+
+    #[test]
+    fn without_a_dictionary_directory_the_shipped_dictionaries_apply() {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge/dict");
+        let from_disk = Lexicon::load(&shipped).unwrap();
+        let built_in = Lexicon::load(&shipped.join("no-such-directory")).unwrap();
+        assert_eq!(built_in.digest, from_disk.digest);
+        assert!(built_in.synonyms("驾驶证").contains(&"驾照".to_string()));
+        assert!(built_in.scope.find("这个牌子和那个哪个牌子好").is_some());
     }
 
     #[test]
