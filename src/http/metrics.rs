@@ -35,8 +35,9 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new() -> Metrics {
-        Metrics::build().expect("the metric definitions are static and valid")
+    /// Registers every family; fails only if the definitions below are inconsistent.
+    pub fn new() -> AppResult<Metrics> {
+        Metrics::build().map_err(|err| AppError::internal(format!("指标注册失败：{err}")))
     }
 
     fn build() -> prometheus::Result<Metrics> {
@@ -112,12 +113,6 @@ impl Metrics {
             .encode(&self.registry.gather(), &mut buffer)
             .map_err(|err| AppError::internal(format!("指标编码失败：{err}")))?;
         String::from_utf8(buffer).map_err(|err| AppError::internal(err.to_string()))
-    }
-}
-
-impl Default for Metrics {
-    fn default() -> Self {
-        Metrics::new()
     }
 }
 

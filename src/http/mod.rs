@@ -71,11 +71,11 @@ impl std::ops::Deref for HttpState {
 pub type AppState = Arc<HttpState>;
 
 /// The whole router on a fresh metrics registry.
-pub fn router(app: Arc<App>) -> Router {
-    router_with_state(Arc::new(HttpState {
+pub fn router(app: Arc<App>) -> AppResult<Router> {
+    Ok(router_with_state(Arc::new(HttpState {
         app,
-        metrics: Metrics::new(),
-    }))
+        metrics: Metrics::new()?,
+    })))
 }
 
 /// Just `GET /metrics`, without a token, for a separate metrics address.
@@ -154,7 +154,7 @@ pub async fn serve_with_metrics(
 ) -> std::io::Result<()> {
     let state = Arc::new(HttpState {
         app,
-        metrics: Metrics::new(),
+        metrics: Metrics::new().map_err(|err| std::io::Error::other(err.message))?,
     });
     if let Some(metrics_listener) = metrics_listener {
         let metrics = metrics_router(state.clone());

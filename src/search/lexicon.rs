@@ -55,10 +55,8 @@ pub struct Lexicon {
     related: HashMap<String, Vec<String>>,
     /// Length in characters of the longest phrase of `related`.
     longest_related: usize,
-    /// The `A…B` patterns of `related.txt` as written, by id in file order, and each of their
-    /// (A, B, id) variants, found together by `pairs`.
+    /// The `A…B` patterns of `related.txt` as written, by id in file order, found by `pairs`.
     pattern_words: Vec<String>,
-    pattern_parts: Vec<(String, String, usize)>,
     pairs: PairIndex,
     fillers: HashSet<String>,
     /// Words for who, when and where (我妈, 去年, 老家): searched, but they do not say which
@@ -172,7 +170,6 @@ impl Lexicon {
             related: HashMap::new(),
             longest_related: 0,
             pattern_words: Vec::new(),
-            pattern_parts: Vec::new(),
             pairs: PairIndex::new(std::iter::empty()),
             fillers,
             context: HashSet::new(),
@@ -217,14 +214,8 @@ impl Lexicon {
             }
             for word in said.iter().chain(&meant) {
                 if let Some(parts) = split_pair(word) {
-                    let (firsts, thens) = parts.map_err(|what| bad(&what))?;
-                    let id = self.pattern_words.len();
+                    parts.map_err(|what| bad(&what))?;
                     self.pattern_words.push(word.clone());
-                    for first in &firsts {
-                        for then in &thens {
-                            self.pattern_parts.push((first.clone(), then.clone(), id));
-                        }
-                    }
                     continue;
                 }
                 // Official terms stay whole in entries and queries alike. What callers say is
@@ -246,7 +237,21 @@ impl Lexicon {
                 }
             }
         }
-        self.pairs = PairIndex::new(self.pattern_parts.iter().cloned());
+        // Every variant (A, B) of every pattern so far, under the pattern's id.
+        let variants = self
+            .pattern_words
+            .iter()
+            .enumerate()
+            .flat_map(|(id, word)| {
+                let (firsts, thens) = split_pair(word).and_then(Result::ok).unwrap_or_default();
+                firsts.into_iter().flat_map(move |first| {
+                    thens
+                        .clone()
+                        .into_iter()
+                        .map(move |then| (first.clone(), then, id))
+                })
+            });
+        self.pairs = PairIndex::new(variants);
         self.fold_into_digest(b"", text);
         Ok(())
     }

@@ -125,7 +125,7 @@ fn no_generated_request_gets_a_server_error() {
         let agent = create_token(&service.app, Role::Agent, None).await;
         let clerk = create_token(&service.app, Role::Department, Some("GJJZX")).await;
         (
-            hotline::http::router(service.app.clone()),
+            hotline::http::router(service.app.clone()).expect("router"),
             [admin, agent, clerk],
         )
     });
