@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::domain::clock::Clock;
+
 /// Where the service keeps its data and how it listens.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -18,6 +20,8 @@ pub struct Config {
     pub sync_interval: Duration,
     /// Where `serve` writes the admin token it creates on first start.
     pub admin_token_file: PathBuf,
+    /// Where "now" comes from: the system clock, or a fixed one in tests.
+    pub clock: Clock,
 }
 
 impl Default for Config {
@@ -29,6 +33,7 @@ impl Default for Config {
             bind: "127.0.0.1:8080".into(),
             sync_interval: Duration::from_secs(5),
             admin_token_file: PathBuf::from("data/admin-token"),
+            clock: Clock::system(),
         }
     }
 }

@@ -2,10 +2,14 @@
 //! index, keeps the index in step with the database, and runs imports, exports and searches.
 
 mod access;
+mod background;
 mod searches;
+mod ticket_stats;
+mod tickets;
 
 pub use access::FIRST_ADMIN;
 pub use searches::{SearchLogEntry, READ_SEARCH};
+pub use tickets::{SimilarTicket, TicketDesk, TicketDetail, TicketPage, TicketQuery, READ_TICKET};
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -16,18 +20,26 @@ use time::Date;
 
 use crate::config::Config;
 use crate::db::{Db, EntryWrite, SearchRecord, REINDEX_GENERATION};
+use crate::domain::calendar::WorkCalendar;
+use crate::domain::clock::Clock;
 use crate::domain::date::{now_timestamp, today};
+use crate::domain::deadline::DeadlinePolicy;
 use crate::domain::import::{validate, FileKind, ImportProblem, SourceFile};
 use crate::domain::search::{SearchHit, SearchOutcome, SearchRequest};
 use crate::domain::{Department, Entry, Validity};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::search::{IndexStamp, Lexicon, SearchIndex, SearchResults};
 
-/// The opened service: database, index and configuration.
+/// The opened service: the context every workflow shares (configuration, database, index,
+/// clock, working-day calendar and deadline rules).
 pub struct App {
     pub config: Config,
     pub db: Db,
     pub index: Arc<SearchIndex>,
+    /// Where "now" comes from; tests fix it.
+    pub clock: Clock,
+    pub calendar: WorkCalendar,
+    pub policy: DeadlinePolicy,
 }
 
 /// How the index was brought up to date.
@@ -53,6 +65,8 @@ impl App {
     /// and opens the index. Does not fill the index: call [`App::sync_index`].
     pub async fn open(config: Config) -> AppResult<App> {
         let db = Db::connect(&config.database_url).await?;
+        let calendar = load_calendar(&config.knowledge_dir)?;
+        let policy = DeadlinePolicy::load(&config.knowledge_dir.join("deadlines.json"))?;
         let dict_dir = config.dict_dir();
         let index_dir = config.index_dir.join("knowledge");
         let index = tokio::task::spawn_blocking(move || -> AppResult<SearchIndex> {
@@ -61,9 +75,12 @@ impl App {
         })
         .await??;
         Ok(App {
+            clock: config.clock.clone(),
             config,
             db,
             index: Arc::new(index),
+            calendar,
+            policy,
         })
     }
 
@@ -274,6 +291,18 @@ impl App {
         self.db.departments().await
     }
 
+    /// Fails with `unknown_department` unless `code` is a department of the directory.
+    pub async fn require_department(&self, code: &str, field: &str) -> AppResult<()> {
+        if self.db.department_codes().await?.contains(code) {
+            Ok(())
+        } else {
+            Err(AppError::bad_request(
+                "unknown_department",
+                format!("{field} 中的部门编码 {code} 不存在"),
+            ))
+        }
+    }
+
     /// Releases the index writer and closes the database.
     pub async fn close(&self) {
         let index = self.index.clone();
@@ -316,6 +345,17 @@ fn outcome(search_id: String, results: SearchResults, took_ms: f64) -> SearchOut
         took_ms,
         interpretation: results.interpretation,
         hits,
+    }
+}
+
+/// The working-day calendar of the knowledge directory, or the shipped one when it has none.
+fn load_calendar(knowledge_dir: &Path) -> AppResult<WorkCalendar> {
+    let dir = knowledge_dir.join("calendar");
+    if dir.is_dir() {
+        WorkCalendar::load_dir(&dir)
+    } else {
+        tracing::warn!(dir = %dir.display(), "no calendar directory: using the calendar built into the binary");
+        Ok(WorkCalendar::builtin())
     }
 }
 
@@ -384,23 +424,22 @@ fn walk(dir: &Path, into: &mut Vec<PathBuf>) -> AppResult<()> {
     Ok(())
 }
 
-/// A prepared service: the app plus its background index sync.
+/// A prepared service: the app plus its background work.
 pub struct Service {
     pub app: Arc<App>,
-    sync_task: tokio::task::JoinHandle<()>,
+    background: background::Background,
 }
 
 impl Service {
-    /// Stops the background sync, releases the index and closes the database.
+    /// Stops the background work, releases the index and closes the database.
     pub async fn stop(self) {
-        self.sync_task.abort();
-        let _ = self.sync_task.await;
+        self.background.stop().await;
         self.app.close().await;
     }
 }
 
 /// Everything `serve` does before it listens: open, import the knowledge directory on first
-/// start, bring the index up to date and keep it so.
+/// start, bring the index up to date and start the background work.
 pub async fn prepare_service(config: Config) -> AppResult<Service> {
     let app = Arc::new(App::open(config).await?);
     if let Some(report) = app.import_knowledge_if_empty().await? {
@@ -430,21 +469,6 @@ pub async fn prepare_service(config: Config) -> AppResult<Service> {
         }
         sync => tracing::info!(?sync, documents = app.index.doc_count(), "index ready"),
     }
-    let sync_app = app.clone();
-    let sync_task = tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(sync_app.config.sync_interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticker.tick().await;
-        loop {
-            ticker.tick().await;
-            match sync_app.sync_index(false).await {
-                Ok(IndexSync::UpToDate) => {}
-                Ok(sync) => tracing::info!(?sync, "index synced with the database"),
-                Err(err) => {
-                    tracing::warn!(code = err.code, message = %err.message, "index sync failed")
-                }
-            }
-        }
-    });
-    Ok(Service { app, sync_task })
+    let background = background::Background::start(app.clone());
+    Ok(Service { app, background })
 }

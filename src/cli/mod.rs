@@ -4,6 +4,7 @@ mod eval;
 mod knowledge;
 mod search;
 mod serve;
+mod tickets;
 mod token;
 
 use std::path::PathBuf;
@@ -70,6 +71,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Create, list and revoke access tokens
     Token(token::TokenArgs),
+    /// Import a previous system's closed tickets (JSON Lines) for routing to learn from
+    ImportTickets(tickets::ImportTicketsArgs),
 }
 
 /// Parses the command line, runs the command and maps failures to a non-zero exit code.
@@ -109,6 +112,7 @@ pub fn run() -> ExitCode {
             Command::Search(args) => search::run(config, args).await,
             Command::Eval(args) => eval::run(config, args).await,
             Command::Token(args) => token::run(config, args).await,
+            Command::ImportTickets(args) => tickets::import(config, args).await,
         }
     });
     match result {

@@ -6,6 +6,7 @@ mod departments;
 mod entries;
 mod meta;
 mod searches;
+mod tickets;
 mod tokens;
 
 use std::path::Path;
@@ -21,6 +22,7 @@ use crate::error::{AppError, AppResult};
 pub use entries::{EntryWrite, KnowledgeFingerprint};
 pub use meta::REINDEX_GENERATION;
 pub use searches::{SearchFilter, SearchRecord};
+pub use tickets::TicketFilter;
 pub use tokens::{AuditRecord, TokenInfo};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");

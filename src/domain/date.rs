@@ -34,12 +34,28 @@ pub fn now_timestamp() -> String {
     timestamp(OffsetDateTime::now_utc())
 }
 
-fn timestamp(at: OffsetDateTime) -> String {
+/// Formats an instant as the fixed-width RFC 3339 UTC text the database keeps.
+pub fn timestamp(at: OffsetDateTime) -> String {
     let format =
         format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     at.to_offset(UtcOffset::UTC)
         .format(&format)
         .unwrap_or_default()
+}
+
+/// Parses a timestamp as written by [`timestamp`] (or any RFC 3339 instant).
+pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+}
+
+/// The calendar date of an instant in China Standard Time.
+pub fn cst_date(at: OffsetDateTime) -> Date {
+    at.to_offset(CST).date()
+}
+
+/// China Standard Time (UTC+8), the offset every deadline is counted in.
+pub fn cst() -> UtcOffset {
+    CST
 }
 
 /// A timestamp `seconds` before now, for look-back windows.
@@ -67,5 +83,9 @@ mod tests {
         assert_eq!(a.len(), 24);
         assert!(a < b);
         assert!(a.ends_with('Z'));
+        assert_eq!(
+            parse_timestamp(&a),
+            OffsetDateTime::from_unix_timestamp(1_700_000_000).ok()
+        );
     }
 }

@@ -1,12 +1,22 @@
 //! Plain domain types and rules, free of HTTP, SQL and search-engine types.
 
 pub mod access;
+pub mod calendar;
+pub mod clock;
 pub mod date;
+pub mod deadline;
 pub mod entry;
 pub mod eval;
 pub mod import;
 pub mod page;
 pub mod personal;
 pub mod search;
+pub mod similar;
+pub mod stats;
+pub mod ticket;
+pub mod ticket_import;
+pub mod ticket_record;
+pub mod ticket_view;
+pub mod warnings;
 
 pub use entry::{Department, Entry, EntryContent, EntryStatus, Validity};

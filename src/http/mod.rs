@@ -2,6 +2,7 @@
 //! knows axum; handlers extract, call [`App`], and map the result to a response.
 
 mod auth;
+mod calendar;
 mod departments;
 mod entries;
 mod error;
@@ -10,7 +11,10 @@ mod metrics;
 mod openapi;
 mod search;
 mod searches;
+mod stats;
+mod tickets;
 mod tokens;
+mod transitions;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -104,6 +108,10 @@ fn router_with_state(app: AppState) -> Router {
                 .merge(entries::router())
                 .merge(departments::router())
                 .merge(tokens::router())
+                .merge(tickets::router())
+                .merge(transitions::router())
+                .merge(calendar::router())
+                .merge(stats::router())
                 .merge(openapi::router())
                 .route_layer(middleware::from_fn_with_state(
                     app.clone(),

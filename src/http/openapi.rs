@@ -13,7 +13,7 @@ use super::AppState;
 #[openapi(
     info(
         title = "hotline：12345 政务服务便民热线知识库",
-        description = "错误统一为 {\"error\":{\"code\",\"message\"}}；code 稳定不变。"
+        description = "知识检索、工单流转与工作日历。错误统一为 {\"error\":{\"code\",\"message\"}}；code 稳定不变。"
     ),
     paths(
         super::search::search,
@@ -28,6 +28,26 @@ use super::AppState;
         super::health::healthz,
         super::health::readyz,
         super::metrics::metrics_with_token,
+        super::tickets::create,
+        super::tickets::list,
+        super::tickets::detail,
+        super::tickets::warnings,
+        super::transitions::dispatch,
+        super::transitions::accept,
+        super::transitions::reply,
+        super::transitions::return_ticket,
+        super::transitions::reject_return,
+        super::transitions::extension,
+        super::transitions::approve_extension,
+        super::transitions::deny_extension,
+        super::transitions::callback,
+        super::transitions::merge,
+        super::transitions::supervise,
+        super::transitions::rectification,
+        super::transitions::rectification_complex,
+        super::transitions::similar,
+        super::calendar::due,
+        super::stats::departments,
         openapi,
     ),
     components(schemas(super::ErrorBody, super::ErrorDetail)),

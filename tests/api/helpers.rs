@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use hotline::app::{prepare_service, Service};
 use hotline::domain::access::Role;
+use hotline::domain::clock::Clock;
 use hotline::domain::{Department, EntryContent};
 use hotline::{App, Config};
 use serde_json::Value;
@@ -157,6 +158,8 @@ pub fn real_knowledge_dir() -> PathBuf {
 pub struct Setup {
     pub db: TestDb,
     pub knowledge_dir: PathBuf,
+    /// The service's clock: the system clock unless a test fixes it.
+    pub clock: Clock,
     // Declared last so the database goes before its directory.
     pub dir: TempDir,
 }
@@ -178,6 +181,7 @@ impl Setup {
         Setup {
             db: TestDb::new(engine, dir.path()),
             knowledge_dir,
+            clock: Clock::system(),
             dir,
         }
     }
@@ -197,6 +201,7 @@ impl Setup {
             index_dir: self.index_dir(),
             knowledge_dir: self.knowledge_dir.clone(),
             admin_token_file: self.admin_token_file(),
+            clock: self.clock.clone(),
             ..Config::default()
         }
     }

@@ -18,3 +18,4 @@ mod robustness;
 mod search;
 mod search_filters;
 mod searches;
+mod tickets;

@@ -1,0 +1,89 @@
+//! Background work of a running service, started and stopped with it: keeping the index in
+//! step with the database, and watching ticket deadlines (临期、超期预警, callbacks waiting).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+use super::{App, IndexSync};
+
+/// How often deadlines are checked.
+const DEADLINE_WATCH_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The running background tasks.
+pub struct Background {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Background {
+    /// Starts every background task of `app`.
+    pub fn start(app: Arc<App>) -> Background {
+        Background {
+            tasks: vec![
+                tokio::spawn(sync_index(app.clone())),
+                tokio::spawn(watch_deadlines(app)),
+            ],
+        }
+    }
+
+    /// Stops the tasks and waits until they are gone.
+    pub async fn stop(self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+fn ticker(period: Duration) -> tokio::time::Interval {
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker
+}
+
+/// Picks up changes made elsewhere (CLI imports, other replicas) every sync interval.
+async fn sync_index(app: Arc<App>) {
+    let mut ticker = ticker(app.config.sync_interval);
+    ticker.tick().await;
+    loop {
+        ticker.tick().await;
+        match app.sync_index(false).await {
+            Ok(IndexSync::UpToDate) => {}
+            Ok(sync) => tracing::info!(?sync, "index synced with the database"),
+            Err(err) => {
+                tracing::warn!(code = err.code, message = %err.message, "index sync failed")
+            }
+        }
+    }
+}
+
+/// Logs, once a minute and only when something changed, how many tickets each department has
+/// overdue, due soon and awaiting a callback, so a line's monitoring can alert on it.
+async fn watch_deadlines(app: Arc<App>) {
+    let mut ticker = ticker(DEADLINE_WATCH_INTERVAL);
+    let mut last = Vec::new();
+    loop {
+        ticker.tick().await;
+        match app.tickets().current_warnings().await {
+            Ok(warnings) if warnings != last => {
+                for w in &warnings {
+                    tracing::warn!(
+                        department = %w.department,
+                        overdue = w.overdue,
+                        due_soon = w.due_soon,
+                        awaiting_callback = w.awaiting_callback,
+                        "ticket deadlines need attention"
+                    );
+                }
+                last = warnings;
+            }
+            Ok(_) => {}
+            Err(err) => {
+                tracing::warn!(code = err.code, message = %err.message, "deadline check failed")
+            }
+        }
+    }
+}

@@ -1,0 +1,695 @@
+//! The ticket workflow (工单): recording calls, the lists dispatchers and departments work from,
+//! and every transition of the lifecycle. Each use case checks its caller's permission here,
+//! once; handlers only translate HTTP.
+
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+
+use super::App;
+use crate::db::TicketFilter;
+use crate::domain::access::{Identity, Role};
+use crate::domain::date::cst_date;
+use crate::domain::deadline::due_at;
+use crate::domain::similar::{CallText, SIMILAR_FLOOR};
+use crate::domain::ticket::{
+    decide, Action, Actor, DeadlineEffect, Decision, EventKind, Resolution, TicketState,
+    TicketStatus, TicketType,
+};
+use crate::domain::ticket_record::{ExtensionRequest, Ticket, TicketEvent};
+use crate::domain::ticket_view::{involves, sees_caller, NewTicket, TicketEventView, TicketView};
+use crate::domain::warnings::{self, DepartmentWarnings};
+use crate::error::{AppError, AppResult, ErrorKind};
+
+/// The audit action of reading a ticket with the caller's personal data unmasked.
+pub const READ_TICKET: &str = "read_ticket";
+
+/// A ticket with its complete history.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct TicketDetail {
+    #[serde(flatten)]
+    pub ticket: TicketView,
+    /// Every change, oldest first.
+    pub history: Vec<TicketEventView>,
+    /// Numbers of the tickets merged into this one (并单).
+    pub merged: Vec<String>,
+}
+
+/// One page of a ticket list.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct TicketPage {
+    pub tickets: Vec<TicketView>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// What a list asks for, parsed from the query string.
+#[derive(Clone, Debug, Default)]
+pub struct TicketQuery {
+    pub department: Option<String>,
+    pub status: Option<TicketStatus>,
+    pub ticket_type: Option<TicketType>,
+    pub due_before: Option<OffsetDateTime>,
+    pub overdue: bool,
+    pub dissatisfied: bool,
+    pub limit: usize,
+    pub cursor: Option<String>,
+}
+
+/// The ticket workflow over the shared application context.
+pub struct TicketDesk<'a> {
+    app: &'a App,
+}
+
+impl TicketDesk<'_> {
+    pub(super) fn app(&self) -> &App {
+        self.app
+    }
+}
+
+impl App {
+    /// The ticket workflow.
+    pub fn tickets(&self) -> TicketDesk<'_> {
+        TicketDesk { app: self }
+    }
+}
+
+fn may_record(role: Role) -> bool {
+    matches!(
+        role,
+        Role::Agent | Role::Dispatcher | Role::Supervisor | Role::Admin
+    )
+}
+
+fn may_read_all(role: Role) -> bool {
+    matches!(
+        role,
+        Role::Agent | Role::Dispatcher | Role::Supervisor | Role::Admin
+    )
+}
+
+fn forbidden(caller: &Identity, what: &str) -> AppError {
+    AppError::new(
+        ErrorKind::Forbidden,
+        "forbidden",
+        format!("角色 {} 无权{what}", caller.role.as_str()),
+    )
+}
+
+pub(super) fn ticket_not_found(id: &str) -> AppError {
+    AppError::not_found("ticket_not_found", format!("工单 {id} 不存在"))
+}
+
+impl TicketDesk<'_> {
+    /// Records a call: closed on the call (`answered`) or awaiting dispatch.
+    pub async fn create(&self, caller: &Identity, request: NewTicket) -> AppResult<TicketDetail> {
+        if !may_record(caller.role) {
+            return Err(forbidden(caller, "登记工单"));
+        }
+        let request = request.validate()?;
+        self.check_references(&request).await?;
+        let now = self.app.clock.now();
+        let answered = request.resolution == Resolution::Answered;
+        let status = if answered {
+            TicketStatus::Closed
+        } else {
+            TicketStatus::New
+        };
+        let ticket = Ticket {
+            id: uuid::Uuid::now_v7().to_string(),
+            number: String::new(),
+            status,
+            channel: request.channel,
+            ticket_type: request.ticket_type,
+            urgency: request.urgency,
+            caller_phone: request.caller_phone,
+            caller_name: request.caller_name,
+            content: request.content,
+            transcript: request.transcript,
+            region: request.region,
+            address: request.address,
+            resolution: request.resolution,
+            proposed_department: request.proposed_department,
+            department: None,
+            co_departments: Vec::new(),
+            round: 1,
+            dispatched_at: None,
+            due_at: None,
+            accept_due_at: None,
+            accepted_at: None,
+            replied_at: None,
+            reply: None,
+            extension: None,
+            extensions: 0,
+            returns: 0,
+            merged_into: None,
+            rating: None,
+            poor_ratings: 0,
+            rectification: None,
+            rectification_opened_at: None,
+            rectification_due_at: None,
+            search_ids: request.search_ids,
+            entry_ids: request.entry_ids,
+            created_by: caller.name.clone(),
+            created_at: now,
+            updated_at: now,
+            closed_at: answered.then_some(now),
+            version: 1,
+        };
+        let event = TicketEvent {
+            seq: 1,
+            kind: if answered {
+                "answered_on_call"
+            } else {
+                "created"
+            }
+            .to_string(),
+            actor: caller.name.clone(),
+            role: caller.role,
+            department: caller.department.clone(),
+            from: None,
+            to: status,
+            note: None,
+            data: serde_json::json!({ "entry_ids": ticket.entry_ids }),
+            at: now,
+        };
+        let day = crate::domain::date::format_date(cst_date(now)).replace('-', "");
+        let number = self.app.db.insert_ticket(&ticket, &day, &event).await?;
+        tracing::info!(ticket = %number, status = status.as_str(), "ticket recorded");
+        self.detail(caller, &ticket.id).await
+    }
+
+    /// Entries and searches named by a new ticket must exist, so the record can be trusted.
+    async fn check_references(&self, request: &NewTicket) -> AppResult<()> {
+        for id in &request.entry_ids {
+            if self.app.db.entry(id).await?.is_none() {
+                return Err(AppError::bad_request(
+                    "unknown_entry",
+                    format!("entry_ids 中的知识条目 {id} 不存在"),
+                ));
+            }
+        }
+        for id in &request.search_ids {
+            if self.app.db.search_record(id).await?.is_none() {
+                return Err(AppError::bad_request(
+                    "unknown_search",
+                    format!("search_ids 中的检索记录 {id} 不存在"),
+                ));
+            }
+        }
+        if let Some(code) = &request.proposed_department {
+            self.app
+                .require_department(code, "proposed_department")
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Loads a ticket the caller may see: department clerks see only the tickets their
+    /// department leads or assists (others are as absent as unknown ids).
+    pub(super) async fn visible(&self, caller: &Identity, id: &str) -> AppResult<Ticket> {
+        let ticket = match self.app.db.ticket(id).await? {
+            Some(ticket) => Some(ticket),
+            None => self.app.db.ticket_by_number(id).await?,
+        }
+        .ok_or_else(|| ticket_not_found(id))?;
+        match caller.role {
+            Role::Department if involves(&ticket, caller.department.as_deref()) => Ok(ticket),
+            role if may_read_all(role) => Ok(ticket),
+            Role::Department => Err(ticket_not_found(id)),
+            _ => Err(forbidden(caller, "查看工单")),
+        }
+    }
+
+    /// A ticket with its history. Reading a caller's personal data unmasked is audited.
+    pub async fn detail(&self, caller: &Identity, id: &str) -> AppResult<TicketDetail> {
+        let ticket = self.visible(caller, id).await?;
+        let unmasked = sees_caller(caller, &ticket);
+        if unmasked && (ticket.caller_phone.is_some() || ticket.caller_name.is_some()) {
+            self.app
+                .db
+                .audit(
+                    &caller.name,
+                    READ_TICKET,
+                    &ticket.id,
+                    &self.app.clock.timestamp(),
+                )
+                .await?;
+        }
+        let history = self.app.db.ticket_events(&ticket.id).await?;
+        let merged = self
+            .app
+            .db
+            .merged_tickets(&ticket.id)
+            .await?
+            .into_iter()
+            .map(|t| t.number)
+            .collect();
+        let now = self.app.clock.now();
+        Ok(TicketDetail {
+            ticket: TicketView::of(ticket, unmasked, now, &self.app.calendar),
+            history: history.into_iter().map(TicketEventView::from).collect(),
+            merged,
+        })
+    }
+
+    /// One page of a list, newest first. Department clerks list their own department's
+    /// tickets whatever `department` says; personal data is masked in lists.
+    pub async fn list(&self, caller: &Identity, query: TicketQuery) -> AppResult<TicketPage> {
+        let department = match caller.role {
+            Role::Department => caller.department.clone(),
+            role if may_read_all(role) => query.department.clone(),
+            _ => return Err(forbidden(caller, "查看工单")),
+        };
+        let now = self.app.clock.now();
+        let filter = TicketFilter {
+            department,
+            status: query.status,
+            ticket_type: query.ticket_type,
+            due_before: query.due_before,
+            overdue_at: query.overdue.then_some(now),
+            dissatisfied: query.dissatisfied,
+            created_since: None,
+            before_id: query.cursor.clone(),
+        };
+        let limit = i64::try_from(query.limit).unwrap_or(200);
+        let mut tickets = self.app.db.tickets(&filter, limit + 1).await?;
+        let next_cursor = if tickets.len() > query.limit {
+            tickets.truncate(query.limit);
+            tickets.last().map(|t| t.id.clone())
+        } else {
+            None
+        };
+        Ok(TicketPage {
+            tickets: tickets
+                .into_iter()
+                .map(|t| TicketView::of(t, false, now, &self.app.calendar))
+                .collect(),
+            next_cursor,
+        })
+    }
+
+    /// Open tickets of the last 30 days, for the similar-ticket check.
+    pub(super) async fn recent_open(&self, limit: i64) -> AppResult<Vec<Ticket>> {
+        let since = self.app.clock.now() - Duration::days(30);
+        let filter = TicketFilter {
+            created_since: Some(since),
+            ..TicketFilter::default()
+        };
+        let tickets = self.app.db.tickets(&filter, limit).await?;
+        Ok(tickets
+            .into_iter()
+            .filter(|t| !matches!(t.status, TicketStatus::Closed | TicketStatus::Merged))
+            .collect())
+    }
+}
+
+/// An open ticket that may be the same appeal as another.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct SimilarTicket {
+    pub id: String,
+    pub number: String,
+    pub status: TicketStatus,
+    pub content: String,
+    pub region: Option<String>,
+    pub address: Option<String>,
+    pub department: Option<String>,
+    pub created_at: String,
+    /// 0–1, best first.
+    pub score: f32,
+}
+
+/// Open tickets of the last 30 days considered for repeats.
+const SIMILAR_WINDOW: i64 = 5_000;
+
+impl TicketDesk<'_> {
+    /// Open tickets of the last 30 days about the same matter as ticket `id`, best first, so a
+    /// dispatcher sees repeated appeals (重复诉求) before dispatching.
+    pub async fn similar(&self, caller: &Identity, id: &str) -> AppResult<Vec<SimilarTicket>> {
+        if !may_read_all(caller.role) || caller.role == Role::Agent {
+            return Err(forbidden(caller, "查看重复诉求"));
+        }
+        let ticket = self.visible(caller, id).await?;
+        let probe = CallText::new(
+            &ticket.content,
+            ticket.region.as_deref(),
+            ticket.address.as_deref(),
+        );
+        let mut similar: Vec<SimilarTicket> = self
+            .recent_open(SIMILAR_WINDOW)
+            .await?
+            .into_iter()
+            .filter(|other| other.id != ticket.id)
+            .filter_map(|other| {
+                let text = CallText::new(
+                    &other.content,
+                    other.region.as_deref(),
+                    other.address.as_deref(),
+                );
+                let score = probe.similarity(&text, None);
+                (score >= SIMILAR_FLOOR).then(|| SimilarTicket {
+                    id: other.id,
+                    number: other.number,
+                    status: other.status,
+                    content: other.content,
+                    region: other.region,
+                    address: other.address,
+                    department: other.department,
+                    created_at: crate::domain::date::timestamp(other.created_at),
+                    score: (score * 1000.0).round() / 1000.0,
+                })
+            })
+            .collect();
+        similar.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| b.id.cmp(&a.id)));
+        similar.truncate(20);
+        Ok(similar)
+    }
+}
+
+impl TicketDesk<'_> {
+    /// Applies one lifecycle action. The rules of [`decide`] say whether the caller may, in the
+    /// ticket's current state; an illegal action changes nothing. Of two concurrent actions on
+    /// one ticket only the first to write succeeds; the other gets 409 `ticket_changed`.
+    pub async fn transition(
+        &self,
+        caller: &Identity,
+        id: &str,
+        action: Action,
+        note: Option<String>,
+    ) -> AppResult<TicketDetail> {
+        if let Action::Dispatch {
+            department,
+            co_departments,
+            ..
+        } = &action
+        {
+            self.app
+                .require_department(department, "department")
+                .await?;
+            for code in co_departments {
+                self.app.require_department(code, "co_departments").await?;
+            }
+        }
+        let ticket = self.visible(caller, id).await?;
+        let merge_target = match &action {
+            Action::Merge { into } => Some(self.merge_target(caller, &ticket, into).await?),
+            _ => None,
+        };
+        let actor = Actor {
+            role: caller.role,
+            department: caller.department.clone(),
+            name: caller.name.clone(),
+        };
+        let decision = decide(&state_of(&ticket), &actor, &action, &self.app.policy)?;
+        let now = self.app.clock.now();
+        let mut next = self.apply(&ticket, &decision, &action, now);
+        if let Some(target) = &merge_target {
+            next.merged_into = Some(target.id.clone());
+        }
+        let event = TicketEvent {
+            seq: 0,
+            kind: decision.event.as_str().to_string(),
+            actor: caller.name.clone(),
+            role: caller.role,
+            department: caller.department.clone(),
+            from: Some(ticket.status),
+            to: next.status,
+            note: action_note(&action).or(note),
+            data: event_data(&action, &ticket, &next, merge_target.as_ref()),
+            at: now,
+        };
+        if !self.app.db.update_ticket(&next, &event).await? {
+            return Err(AppError::new(
+                ErrorKind::Conflict,
+                "ticket_changed",
+                format!("工单 {} 刚被他人处理，请刷新后重试", ticket.number),
+            ));
+        }
+        tracing::info!(
+            ticket = %next.number,
+            event = decision.event.as_str(),
+            from = ticket.status.as_str(),
+            to = next.status.as_str(),
+            "ticket transition"
+        );
+        if matches!(
+            decision.event,
+            EventKind::Replied | EventKind::Closed | EventKind::Redo
+        ) {
+            self.follow_master(&next, &event).await?;
+        }
+        self.detail(caller, &next.id).await
+    }
+
+    /// The ticket a merge goes into: another, not itself merged, visible to the caller.
+    async fn merge_target(
+        &self,
+        caller: &Identity,
+        ticket: &Ticket,
+        into: &str,
+    ) -> AppResult<Ticket> {
+        let target = self.visible(caller, into).await?;
+        if target.id == ticket.id {
+            return Err(AppError::bad_request(
+                "invalid_merge",
+                "不能把工单并入它自己",
+            ));
+        }
+        if target.status == TicketStatus::Merged {
+            return Err(AppError::new(
+                ErrorKind::Conflict,
+                "ticket_state_conflict",
+                format!(
+                    "主工单 {} 已并入其他工单（merged），请并入最终的主工单",
+                    target.number
+                ),
+            ));
+        }
+        Ok(target)
+    }
+
+    /// The ticket after a legal action.
+    fn apply(
+        &self,
+        ticket: &Ticket,
+        decision: &Decision,
+        action: &Action,
+        now: OffsetDateTime,
+    ) -> Ticket {
+        let calendar = &self.app.calendar;
+        let mut next = ticket.clone();
+        let state = &decision.next;
+        next.status = state.status;
+        next.department = state.department.clone();
+        next.co_departments = state.co_departments.clone();
+        next.round = state.round;
+        next.merged_into = state.merged_into.clone();
+        next.extension = state
+            .pending_extension
+            .as_ref()
+            .map(|(reason, until)| ExtensionRequest {
+                reason: reason.clone(),
+                until: *until,
+            });
+        next.due_at = decision.deadline.apply(ticket.due_at, now, calendar);
+        match decision.deadline {
+            DeadlineEffect::Restart { accept, .. } => {
+                next.dispatched_at = Some(now);
+                next.accepted_at = None;
+                next.accept_due_at = Some(due_at(now, accept, calendar));
+            }
+            DeadlineEffect::Clear => next.accept_due_at = None,
+            _ => {}
+        }
+        match decision.event {
+            EventKind::Accepted => next.accepted_at = Some(now),
+            EventKind::Replied => {
+                next.replied_at = Some(now);
+                if let Action::Reply { text } = action {
+                    next.reply = Some(text.clone());
+                }
+            }
+            EventKind::Returned => next.returns += 1,
+            EventKind::ExtensionApproved => next.extensions += 1,
+            EventKind::Closed | EventKind::Merged => next.closed_at = Some(now),
+            _ => {}
+        }
+        if let Action::Callback { rating, .. } = action {
+            next.rating = Some(*rating);
+            if *rating <= 2 {
+                next.poor_ratings += 1;
+            }
+        }
+        if decision.opens_rectification {
+            next.rectification_opened_at = Some(now);
+        }
+        next.rectification = state.rectification.clone();
+        next.rectification_due_at = match (&next.rectification, next.rectification_opened_at) {
+            (Some(track), Some(opened)) if !track.finished() => self
+                .app
+                .policy
+                .rectification_dues(opened, track.complex, calendar)
+                .into_iter()
+                .find(|(step, _)| !track.done.contains(step))
+                .map(|(_, due)| due),
+            _ => None,
+        };
+        next.updated_at = now;
+        next.version += 1;
+        next
+    }
+
+    /// Tickets merged into `master` follow its reply and its callback (并单): each gets the
+    /// master's reply or rating and an event saying so.
+    async fn follow_master(&self, master: &Ticket, master_event: &TicketEvent) -> AppResult<()> {
+        for child in self.app.db.merged_tickets(&master.id).await? {
+            let mut next = child.clone();
+            if master.reply.is_some() {
+                next.reply = master.reply.clone();
+                next.replied_at = master.replied_at;
+            }
+            if master_event.kind == EventKind::Closed.as_str() {
+                next.rating = master.rating;
+                next.closed_at = master.closed_at;
+            }
+            next.updated_at = master_event.at;
+            next.version += 1;
+            let event = TicketEvent {
+                seq: 0,
+                kind: format!("master_{}", master_event.kind),
+                actor: master_event.actor.clone(),
+                role: master_event.role,
+                department: master_event.department.clone(),
+                from: Some(child.status),
+                to: child.status,
+                note: master_event.note.clone(),
+                data: serde_json::json!({ "master": master.number }),
+                at: master_event.at,
+            };
+            if !self.app.db.update_ticket(&next, &event).await? {
+                tracing::warn!(ticket = %child.number, "merged ticket changed while following its master");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the lifecycle rules need of a stored ticket.
+fn state_of(ticket: &Ticket) -> TicketState {
+    TicketState {
+        id: ticket.id.clone(),
+        status: ticket.status,
+        ticket_type: ticket.ticket_type,
+        urgency: ticket.urgency,
+        department: ticket.department.clone(),
+        co_departments: ticket.co_departments.clone(),
+        round: ticket.round,
+        due: ticket.due_at,
+        pending_extension: ticket
+            .extension
+            .as_ref()
+            .map(|e| (e.reason.clone(), e.until)),
+        merged_into: ticket.merged_into.clone(),
+        rectification: ticket.rectification.clone(),
+    }
+}
+
+/// The free text an action carries, kept as the event's note.
+fn action_note(action: &Action) -> Option<String> {
+    match action {
+        Action::Dispatch { note, .. } => note.clone(),
+        Action::Reply { text } => Some(text.clone()),
+        Action::Return { reason } | Action::RequestExtension { reason, .. } => Some(reason.clone()),
+        Action::RejectReturn { ruling } => Some(ruling.clone()),
+        Action::DenyExtension { reason } => reason.clone(),
+        Action::Callback { comment, .. } => comment.clone(),
+        Action::Supervise { note } | Action::Rectify { note, .. } => Some(note.clone()),
+        Action::MarkComplex { reason } => Some(reason.clone()),
+        Action::Accept | Action::ApproveExtension | Action::Merge { .. } => None,
+    }
+}
+
+/// Structured detail of a change for the history.
+fn event_data(
+    action: &Action,
+    before: &Ticket,
+    next: &Ticket,
+    target: Option<&Ticket>,
+) -> serde_json::Value {
+    let due = next.due_at.map(crate::domain::date::timestamp);
+    match action {
+        Action::Dispatch {
+            department,
+            co_departments,
+            ..
+        } => serde_json::json!({
+            "department": department, "co_departments": co_departments, "due_at": due, "round": next.round,
+        }),
+        Action::RequestExtension { until, .. } => {
+            serde_json::json!({ "until": crate::domain::date::format_date(*until) })
+        }
+        Action::ApproveExtension => serde_json::json!({ "due_at": due }),
+        Action::Callback { rating, .. } => serde_json::json!({
+            "rating": rating, "department": before.department, "round": next.round, "due_at": due,
+        }),
+        Action::Merge { .. } => serde_json::json!({
+            "into": target.map(|t| t.id.clone()), "into_number": target.map(|t| t.number.clone()),
+        }),
+        Action::Rectify { step, .. } => serde_json::json!({ "step": step.as_str() }),
+        _ => serde_json::json!({}),
+    }
+}
+
+impl App {
+    /// Loads a previous system's closed tickets (JSON Lines) for routing: all or nothing.
+    /// Returns (lines read, tickets new to the database).
+    pub async fn import_ticket_history(&self, path: &std::path::Path) -> AppResult<(usize, u64)> {
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            AppError::bad_request(
+                "import_invalid",
+                format!("{}: 无法读取：{err}", path.display()),
+            )
+        })?;
+        let departments = self.db.department_codes().await?;
+        let name = path.display().to_string();
+        let tickets = crate::domain::ticket_import::parse_history(&name, &text, &departments)
+            .map_err(|problems| {
+                AppError::bad_request(
+                    "import_invalid",
+                    format!("工单文件有 {} 处错误，未写入任何数据", problems.len()),
+                )
+                .with_details(problems)
+            })?;
+        let inserted = self
+            .db
+            .insert_ticket_history(&tickets, &name, &self.clock.timestamp())
+            .await?;
+        Ok((tickets.len(), inserted))
+    }
+}
+
+impl TicketDesk<'_> {
+    /// Deadline warnings and callbacks waiting, per department: all departments for
+    /// dispatchers and supervisors, its own for a department clerk.
+    pub async fn warnings(&self, caller: &Identity) -> AppResult<Vec<DepartmentWarnings>> {
+        let own = match caller.role {
+            Role::Department => caller.department.clone(),
+            Role::Dispatcher | Role::Supervisor | Role::Admin => None,
+            _ => return Err(forbidden(caller, "查看超期预警")),
+        };
+        let all = self.current_warnings().await?;
+        Ok(match own {
+            Some(code) => all.into_iter().filter(|w| w.department == code).collect(),
+            None => all,
+        })
+    }
+
+    /// Warnings of every department now.
+    pub async fn current_warnings(&self) -> AppResult<Vec<DepartmentWarnings>> {
+        let open = self.app.db.open_deadlines().await?;
+        Ok(warnings::count(
+            &open,
+            self.app.clock.now(),
+            &self.app.calendar,
+        ))
+    }
+}

@@ -1,0 +1,92 @@
+//! `GET /api/v1/stats/departments`: the period report of departments and the line (定期通报),
+//! as JSON or as CSV for the monthly report.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use time::Date;
+
+use super::auth::Caller;
+use super::AppState;
+use crate::domain::date::parse_date;
+use crate::domain::stats::{departments_csv, StatsReport};
+use crate::error::{AppError, AppResult};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/stats/departments", get(departments))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct StatsParams {
+    from: Option<String>,
+    to: Option<String>,
+    format: Option<String>,
+}
+
+fn date_param(name: &str, value: Option<&str>, default: Date) -> AppResult<Date> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(default),
+        Some(text) => parse_date(text).ok_or_else(|| {
+            AppError::bad_request(
+                "invalid_parameter",
+                format!("{name} 应为 YYYY-MM-DD 日期，收到 {text:?}"),
+            )
+        }),
+    }
+}
+
+/// Per department: received, replied on time, overdue, returned, extended, redone,
+/// satisfaction, poor ratings and their follow-up, mean working days to reply; and the line's
+/// calls, one-call resolution, dispatched tickets and those awaiting a callback.
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats/departments",
+    tag = "tickets",
+    params(
+        ("from" = Option<String>, Query, description = "起始日期 YYYY-MM-DD（含），默认本月 1 日"),
+        ("to" = Option<String>, Query, description = "结束日期 YYYY-MM-DD（含），默认今天"),
+        ("format" = Option<String>, Query, description = "json（默认）或 csv"),
+    ),
+    responses(
+        (status = 200, description = "统计报表", body = StatsReport),
+        (status = 400, description = "invalid_parameter、invalid_period", body = super::ErrorBody),
+        (status = 401, description = "unauthorized", body = super::ErrorBody),
+        (status = 403, description = "forbidden", body = super::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn departments(
+    State(app): State<AppState>,
+    Caller(caller): Caller,
+    params: Result<Query<StatsParams>, QueryRejection>,
+) -> AppResult<Response> {
+    let params = super::query(params)?;
+    let today = app.clock.today();
+    let month_start = today.replace_day(1).unwrap_or(today);
+    let from = date_param("from", params.from.as_deref(), month_start)?;
+    let to = date_param("to", params.to.as_deref(), today)?;
+    let csv = match params.format.as_deref().map(str::trim) {
+        None | Some("") | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(AppError::bad_request(
+                "invalid_parameter",
+                format!("format 应为 json 或 csv，收到 {other:?}"),
+            ))
+        }
+    };
+    let report = app.tickets().department_stats(&caller, from, to).await?;
+    if csv {
+        let body = departments_csv(&report.departments);
+        return Ok((
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            format!("\u{feff}{body}"),
+        )
+            .into_response());
+    }
+    Ok(Json(report).into_response())
+}
