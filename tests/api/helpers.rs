@@ -250,6 +250,86 @@ impl Setup {
     }
 }
 
+/// The real `hotline serve` binary on a random port, with its log collected.
+pub struct ServeProcess {
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    child: std::process::Child,
+    log: Arc<std::sync::Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ServeProcess {
+    /// Starts `hotline serve` on the setup's database, index and knowledge directory and waits
+    /// until it listens.
+    pub fn start(setup: &Setup, rust_log: &str) -> ServeProcess {
+        use std::io::{BufRead, BufReader};
+        use std::process::Stdio;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .current_dir(setup.path())
+            .env("HOTLINE_DATABASE_URL", &setup.db.url)
+            .env("HOTLINE_INDEX_DIR", setup.index_dir())
+            .env("HOTLINE_KNOWLEDGE_DIR", &setup.knowledge_dir)
+            .env("HOTLINE_ADMIN_TOKEN_FILE", setup.admin_token_file())
+            .env("HOTLINE_SEMANTIC", "off")
+            .env_remove("HOTLINE_LOG_FORMAT")
+            .env("RUST_LOG", rust_log)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start hotline serve");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let log = Arc::new(std::sync::Mutex::new(String::new()));
+        let (address_tx, address_rx) = std::sync::mpsc::channel();
+        let reader = {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    if let Some(at) = line.find("http://") {
+                        let address = line[at..].split_whitespace().next().unwrap_or_default();
+                        let _ = address_tx.send(address.to_string());
+                    }
+                    let mut log = log.lock().unwrap();
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            })
+        };
+        let mut server = ServeProcess {
+            address: String::new(),
+            child,
+            log,
+            reader: Some(reader),
+        };
+        match address_rx.recv_timeout(std::time::Duration::from_secs(120)) {
+            Ok(address) => server.address = address,
+            Err(_) => {
+                let log = server.kill();
+                panic!("the service did not start:\n{log}");
+            }
+        }
+        server
+    }
+
+    /// Kills the process (SIGKILL: no shutdown of any kind) and returns its log.
+    pub fn kill(&mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A running service on a random port.
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`

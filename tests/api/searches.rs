@@ -2,16 +2,12 @@
 //! unmasked reads audited, agents limited to their own searches, clerks refused, pages, 404s,
 //! and no personal data in the service's logs.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
-
 use hotline::domain::access::Role;
 use serde_json::Value;
 
 use crate::helpers::{
     assert_error, client_with_token, json_ok, spawn_app, standard_fixture, Engine, Knowledge,
-    Setup, TestApp,
+    ServeProcess, Setup, TestApp,
 };
 
 /// What a caller says on the phone: a name, a mobile number and an ID number.
@@ -219,41 +215,8 @@ async fn the_command_line_search_is_logged_without_a_token() {
 #[test]
 fn personal_data_stays_out_of_the_service_log() {
     let setup = Setup::new(&Engine::Sqlite, Knowledge::Fixture(standard_fixture()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .current_dir(setup.path())
-        .env("HOTLINE_DATABASE_URL", &setup.db.url)
-        .env("HOTLINE_INDEX_DIR", setup.index_dir())
-        .env("HOTLINE_KNOWLEDGE_DIR", &setup.knowledge_dir)
-        .env("HOTLINE_ADMIN_TOKEN_FILE", setup.admin_token_file())
-        .env_remove("HOTLINE_LOG_FORMAT")
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start hotline serve");
-    let stderr = child.stderr.take().expect("piped stderr");
-    let log = Arc::new(Mutex::new(String::new()));
-    let (address_tx, address_rx) = std::sync::mpsc::channel();
-    let reader = {
-        let log = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(at) = line.find("http://") {
-                    let address = line[at..].split_whitespace().next().unwrap_or_default();
-                    let _ = address_tx.send(address.to_string());
-                }
-                log.lock().unwrap().push_str(&line);
-                log.lock().unwrap().push('\n');
-            }
-        })
-    };
-    let address = address_rx
-        .recv_timeout(std::time::Duration::from_secs(120))
-        .unwrap_or_else(|_| {
-            let _ = child.kill();
-            panic!("the service did not start:\n{}", log.lock().unwrap())
-        });
+    let mut server = ServeProcess::start(&setup, "debug");
+    let address = server.address.clone();
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
@@ -290,11 +253,7 @@ fn personal_data_stays_out_of_the_service_log() {
         }
         json_ok(admin.get(url("/api/v1/audit")).send().await.unwrap()).await;
     });
-    let _ = child.kill();
-    let _ = child.wait();
-    let _ = reader.join();
-
-    let log = log.lock().unwrap().clone();
+    let log = server.kill();
     assert!(
         log.contains("/api/v1/searches"),
         "requests are logged:\n{log}"
