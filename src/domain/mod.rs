@@ -1,12 +1,15 @@
 //! Plain domain types and rules, free of HTTP, SQL and search-engine types.
 
 pub mod access;
+pub mod calendar;
 pub mod date;
+pub mod deadline;
 pub mod entry;
 pub mod eval;
 pub mod import;
 pub mod page;
 pub mod personal;
 pub mod search;
+pub mod ticket;
 
 pub use entry::{Department, Entry, EntryContent, EntryStatus, Validity};
