@@ -1,5 +1,6 @@
-//! The one error type of the service: a stable snake_case code, an HTTP-free kind and a message
-//! written for the person who has to fix the request. `http/` turns it into a JSON response.
+//! The one error type of the service: a stable snake_case code from one table, the kind of
+//! failure it is (which `http/` maps to a status) and a message written for the person who has
+//! to fix the request.
 
 use std::fmt;
 
@@ -14,6 +15,8 @@ pub enum ErrorKind {
     Forbidden,
     /// The named thing does not exist, or the caller may not know that it does (404).
     NotFound,
+    /// The path exists but not with this method (405).
+    MethodNotAllowed,
     /// The request conflicts with the current state (409).
     Conflict,
     /// A dependency (database, index) is not available right now (503).
@@ -22,36 +25,123 @@ pub enum ErrorKind {
     Internal,
 }
 
+/// Declares [`Code`]: every error code of the service with its kind, in one table.
+macro_rules! error_codes {
+    ($($variant:ident => ($code:literal, $kind:ident)),+ $(,)?) => {
+        /// A stable error code: part of the API contract, never renamed.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $($variant),+
+        }
+
+        impl Code {
+            /// Every code, for documentation and tests.
+            pub const ALL: &'static [Code] = &[$(Code::$variant),+];
+
+            /// The snake_case text clients see.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $code),+
+                }
+            }
+
+            pub fn kind(self) -> ErrorKind {
+                match self {
+                    $(Code::$variant => ErrorKind::$kind),+
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    BindFailed => ("bind_failed", BadRequest),
+    ContentEmpty => ("content_empty", BadRequest),
+    ContentTooLong => ("content_too_long", BadRequest),
+    DepartmentNotAllowed => ("department_not_allowed", BadRequest),
+    DepartmentRequired => ("department_required", BadRequest),
+    EvalInvalid => ("eval_invalid", BadRequest),
+    FieldEmpty => ("field_empty", BadRequest),
+    ImportInvalid => ("import_invalid", BadRequest),
+    InvalidBody => ("invalid_body", BadRequest),
+    InvalidCalendar => ("invalid_calendar", BadRequest),
+    InvalidChannel => ("invalid_channel", BadRequest),
+    InvalidDatabaseUrl => ("invalid_database_url", BadRequest),
+    InvalidDeadlinePolicy => ("invalid_deadline_policy", BadRequest),
+    InvalidDictionary => ("invalid_dictionary", BadRequest),
+    InvalidEventKind => ("invalid_event_kind", BadRequest),
+    InvalidExtension => ("invalid_extension", BadRequest),
+    InvalidLimit => ("invalid_limit", BadRequest),
+    InvalidMerge => ("invalid_merge", BadRequest),
+    InvalidParameter => ("invalid_parameter", BadRequest),
+    InvalidPeriod => ("invalid_period", BadRequest),
+    InvalidRating => ("invalid_rating", BadRequest),
+    InvalidRectificationStep => ("invalid_rectification_step", BadRequest),
+    InvalidRequest => ("invalid_request", BadRequest),
+    InvalidResolution => ("invalid_resolution", BadRequest),
+    InvalidRole => ("invalid_role", BadRequest),
+    InvalidStatus => ("invalid_status", BadRequest),
+    InvalidTicketType => ("invalid_ticket_type", BadRequest),
+    InvalidTokenName => ("invalid_token_name", BadRequest),
+    InvalidUrgency => ("invalid_urgency", BadRequest),
+    QueryEmpty => ("query_empty", BadRequest),
+    QueryTooLong => ("query_too_long", BadRequest),
+    TranscriptTooLong => ("transcript_too_long", BadRequest),
+    UnknownDepartment => ("unknown_department", BadRequest),
+    UnknownEntry => ("unknown_entry", BadRequest),
+    UnknownSearch => ("unknown_search", BadRequest),
+    Unauthorized => ("unauthorized", Unauthorized),
+    Forbidden => ("forbidden", Forbidden),
+    EntryNotFound => ("entry_not_found", NotFound),
+    NotFound => ("not_found", NotFound),
+    SearchNotFound => ("search_not_found", NotFound),
+    TicketNotFound => ("ticket_not_found", NotFound),
+    TokenNotFound => ("token_not_found", NotFound),
+    MethodNotAllowed => ("method_not_allowed", MethodNotAllowed),
+    ExtensionConflict => ("extension_conflict", Conflict),
+    IndexLocked => ("index_locked", Conflict),
+    RectificationConflict => ("rectification_conflict", Conflict),
+    TicketChanged => ("ticket_changed", Conflict),
+    TicketStateConflict => ("ticket_state_conflict", Conflict),
+    TokenExists => ("token_exists", Conflict),
+    DatabaseUnavailable => ("database_unavailable", Unavailable),
+    IndexError => ("index_error", Unavailable),
+    DatabaseError => ("database_error", Internal),
+    InternalError => ("internal_error", Internal),
+    MigrationFailed => ("migration_failed", Internal),
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An error with a stable `code` (part of the API contract) and a user-facing message.
 #[derive(Debug)]
 pub struct AppError {
-    pub kind: ErrorKind,
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     /// Extra structured detail (for example every bad line of an import).
     pub details: Vec<String>,
 }
 
 impl AppError {
-    pub fn new(kind: ErrorKind, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         AppError {
-            kind,
             code,
             message: message.into(),
             details: Vec::new(),
         }
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::BadRequest, code, message)
-    }
-
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::NotFound, code, message)
-    }
-
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Internal, "internal_error", message)
+        Self::new(Code::InternalError, message)
+    }
+
+    /// The kind of failure, from the code table.
+    pub fn kind(&self) -> ErrorKind {
+        self.code.kind()
     }
 
     pub fn with_details(mut self, details: Vec<String>) -> Self {
@@ -62,7 +152,7 @@ impl AppError {
 
 impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
+        write!(f, "{}: {}", self.code.as_str(), self.message)
     }
 }
 
@@ -73,27 +163,18 @@ impl From<sqlx::Error> for AppError {
         match err {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 AppError::new(
-                    ErrorKind::Unavailable,
-                    "database_unavailable",
+                    Code::DatabaseUnavailable,
                     format!("数据库暂时不可用：{err}"),
                 )
             }
-            other => AppError::new(
-                ErrorKind::Internal,
-                "database_error",
-                format!("数据库操作失败：{other}"),
-            ),
+            other => AppError::new(Code::DatabaseError, format!("数据库操作失败：{other}")),
         }
     }
 }
 
 impl From<sqlx::migrate::MigrateError> for AppError {
     fn from(err: sqlx::migrate::MigrateError) -> Self {
-        AppError::new(
-            ErrorKind::Internal,
-            "migration_failed",
-            format!("数据库迁移失败：{err}"),
-        )
+        AppError::new(Code::MigrationFailed, format!("数据库迁移失败：{err}"))
     }
 }
 
@@ -116,3 +197,21 @@ impl From<tokio::task::JoinError> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            let text = code.as_str();
+            assert!(seen.insert(text), "{text} twice");
+            assert!(
+                text.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{text}"
+            );
+        }
+    }
+}

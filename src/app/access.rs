@@ -8,7 +8,7 @@ use super::App;
 use crate::db::TokenInfo;
 use crate::domain::access::{new_secret, secret_hash, validate_token_request, Identity, Role};
 use crate::domain::date::now_timestamp;
-use crate::error::{AppError, AppResult, ErrorKind};
+use crate::error::{AppError, AppResult, Code};
 
 /// Name of the admin token `serve` creates on first start.
 pub const FIRST_ADMIN: &str = "admin";
@@ -25,8 +25,8 @@ impl App {
         validate_token_request(name, role, department.as_deref())?;
         if let Some(code) = &department {
             if !self.db.department_codes().await?.contains(code) {
-                return Err(AppError::bad_request(
-                    "unknown_department",
+                return Err(AppError::new(
+                    Code::UnknownDepartment,
                     format!("部门编码 {code} 不存在"),
                 ));
             }
@@ -52,8 +52,8 @@ impl App {
         if self.db.revoke_token(name, &now_timestamp()).await? {
             Ok(())
         } else {
-            Err(AppError::not_found(
-                "token_not_found",
+            Err(AppError::new(
+                Code::TokenNotFound,
                 format!("没有名为 {name} 的有效令牌"),
             ))
         }
@@ -62,9 +62,7 @@ impl App {
     /// The identity behind an `Authorization` header value; 401 when missing, malformed,
     /// unknown or revoked. Looked up on every request, so a revocation applies at once.
     pub async fn authenticate(&self, authorization: Option<&str>) -> AppResult<Identity> {
-        let unauthorized = |message: &str| {
-            AppError::new(ErrorKind::Unauthorized, "unauthorized", message.to_string())
-        };
+        let unauthorized = |message: &str| AppError::new(Code::Unauthorized, message.to_string());
         let header = authorization.ok_or_else(|| {
             unauthorized("需要访问令牌：请在请求头中提供 Authorization: Bearer <令牌>")
         })?;

@@ -54,7 +54,7 @@ async fn sync_index(app: Arc<App>) {
             Ok(IndexSync::UpToDate) => {}
             Ok(sync) => tracing::info!(?sync, "index synced with the database"),
             Err(err) => {
-                tracing::warn!(code = err.code, message = %err.message, "index sync failed")
+                tracing::warn!(code = err.code.as_str(), message = %err.message, "index sync failed")
             }
         }
     }
@@ -82,7 +82,7 @@ async fn watch_deadlines(app: Arc<App>) {
             }
             Ok(_) => {}
             Err(err) => {
-                tracing::warn!(code = err.code, message = %err.message, "deadline check failed")
+                tracing::warn!(code = err.code.as_str(), message = %err.message, "deadline check failed")
             }
         }
     }

@@ -27,7 +27,7 @@ use crate::domain::deadline::DeadlinePolicy;
 use crate::domain::import::{validate, FileKind, ImportProblem, SourceFile};
 use crate::domain::search::{SearchHit, SearchOutcome, SearchRequest};
 use crate::domain::{Department, Entry, Validity};
-use crate::error::{AppError, AppResult, ErrorKind};
+use crate::error::{AppError, AppResult, Code};
 use crate::search::{IndexStamp, Lexicon, SearchIndex, SearchResults};
 
 /// The opened service: the context every workflow shares (configuration, database, index,
@@ -126,7 +126,7 @@ impl App {
             }
         };
         match result {
-            Err(err) if err.code == "index_locked" => Ok(IndexSync::Deferred),
+            Err(err) if err.code == Code::IndexLocked => Ok(IndexSync::Deferred),
             other => other,
         }
     }
@@ -151,8 +151,8 @@ impl App {
         let mut sources = Vec::with_capacity(files.len());
         for (path, kind) in &files {
             let text = std::fs::read_to_string(path).map_err(|err| {
-                AppError::bad_request(
-                    "import_invalid",
+                AppError::new(
+                    Code::ImportInvalid,
                     format!("{}: 无法读取：{err}", path.display()),
                 )
             })?;
@@ -279,7 +279,7 @@ impl App {
         self.db
             .entry(id)
             .await?
-            .ok_or_else(|| AppError::not_found("entry_not_found", format!("知识条目 {id} 不存在")))
+            .ok_or_else(|| AppError::new(Code::EntryNotFound, format!("知识条目 {id} 不存在")))
     }
 
     /// Whether an entry with this id is stored, in any status.
@@ -296,8 +296,8 @@ impl App {
         if self.db.department_codes().await?.contains(code) {
             Ok(())
         } else {
-            Err(AppError::bad_request(
-                "unknown_department",
+            Err(AppError::new(
+                Code::UnknownDepartment,
                 format!("{field} 中的部门编码 {code} 不存在"),
             ))
         }
@@ -361,8 +361,8 @@ fn load_calendar(knowledge_dir: &Path) -> AppResult<WorkCalendar> {
 
 fn import_error(problems: Vec<ImportProblem>) -> AppError {
     let count = problems.len();
-    AppError::bad_request(
-        "import_invalid",
+    AppError::new(
+        Code::ImportInvalid,
         format!("导入内容有 {count} 处错误，未写入任何数据"),
     )
     .with_details(problems.iter().map(ToString::to_string).collect())
@@ -380,8 +380,7 @@ fn collect_import_files(paths: &[PathBuf]) -> AppResult<Vec<(PathBuf, FileKind)>
             files.push(path.clone());
         } else {
             return Err(AppError::new(
-                ErrorKind::BadRequest,
-                "import_invalid",
+                Code::ImportInvalid,
                 format!("{}: 文件或目录不存在", path.display()),
             ));
         }
@@ -459,8 +458,7 @@ pub async fn prepare_service(config: Config) -> AppResult<Service> {
     match app.sync_index(false).await? {
         IndexSync::Deferred => {
             return Err(AppError::new(
-                ErrorKind::Conflict,
-                "index_locked",
+                Code::IndexLocked,
                 format!(
                 "索引目录 {} 正被另一个 hotline serve 使用：每个实例需要自己的 HOTLINE_INDEX_DIR",
                 app.config.index_dir.display()

@@ -10,7 +10,7 @@ use crate::domain::access::{Identity, Permission};
 use crate::domain::date::now_timestamp;
 use crate::domain::page::Page;
 use crate::domain::personal::view_for;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 
 /// The audit action of reading a search's query with personal data unmasked.
 pub const READ_SEARCH: &str = "read_search";
@@ -70,9 +70,7 @@ impl App {
                     .search_log_scope()
                     .is_none_or(|own| record.token_name.as_deref() == Some(own))
             })
-            .ok_or_else(|| {
-                AppError::not_found("search_not_found", format!("检索记录 {id} 不存在"))
-            })?;
+            .ok_or_else(|| AppError::new(Code::SearchNotFound, format!("检索记录 {id} 不存在")))?;
         let mut entries = self.present_searches(caller, vec![record]).await?;
         entries
             .pop()

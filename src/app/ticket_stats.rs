@@ -9,7 +9,7 @@ use crate::domain::access::{Identity, Role};
 use crate::domain::date::{cst, format_date};
 use crate::domain::stats::{report, Callback, StatsReport};
 use crate::domain::ticket::EventKind;
-use crate::error::{AppError, AppResult, ErrorKind};
+use crate::error::{AppError, AppResult, Code};
 
 /// Longest period one report covers.
 const MAX_PERIOD_DAYS: i64 = 366;
@@ -28,14 +28,13 @@ impl TicketDesk<'_> {
             Role::Dispatcher | Role::Supervisor | Role::Admin
         ) {
             return Err(AppError::new(
-                ErrorKind::Forbidden,
-                "forbidden",
+                Code::Forbidden,
                 format!("角色 {} 无权查看部门统计", caller.role.as_str()),
             ));
         }
         if to < from || (to - from).whole_days() >= MAX_PERIOD_DAYS {
-            return Err(AppError::bad_request(
-                "invalid_period",
+            return Err(AppError::new(
+                Code::InvalidPeriod,
                 format!("统计区间应满足 from ≤ to 且不超过 {MAX_PERIOD_DAYS} 天"),
             ));
         }

@@ -18,7 +18,7 @@ use crate::domain::ticket::{
 use crate::domain::ticket_record::{ExtensionRequest, Ticket, TicketEvent};
 use crate::domain::ticket_view::{involves, sees_caller, NewTicket, TicketEventView, TicketView};
 use crate::domain::warnings::{self, DepartmentWarnings};
-use crate::error::{AppError, AppResult, ErrorKind};
+use crate::error::{AppError, AppResult, Code};
 
 /// The audit action of reading a ticket with the caller's personal data unmasked.
 pub const READ_TICKET: &str = "read_ticket";
@@ -89,14 +89,13 @@ fn may_read_all(role: Role) -> bool {
 
 fn forbidden(caller: &Identity, what: &str) -> AppError {
     AppError::new(
-        ErrorKind::Forbidden,
-        "forbidden",
+        Code::Forbidden,
         format!("角色 {} 无权{what}", caller.role.as_str()),
     )
 }
 
 pub(super) fn ticket_not_found(id: &str) -> AppError {
-    AppError::not_found("ticket_not_found", format!("工单 {id} 不存在"))
+    AppError::new(Code::TicketNotFound, format!("工单 {id} 不存在"))
 }
 
 impl TicketDesk<'_> {
@@ -182,16 +181,16 @@ impl TicketDesk<'_> {
     async fn check_references(&self, request: &NewTicket) -> AppResult<()> {
         for id in &request.entry_ids {
             if self.app.db.entry(id).await?.is_none() {
-                return Err(AppError::bad_request(
-                    "unknown_entry",
+                return Err(AppError::new(
+                    Code::UnknownEntry,
                     format!("entry_ids 中的知识条目 {id} 不存在"),
                 ));
             }
         }
         for id in &request.search_ids {
             if self.app.db.search_record(id).await?.is_none() {
-                return Err(AppError::bad_request(
-                    "unknown_search",
+                return Err(AppError::new(
+                    Code::UnknownSearch,
                     format!("search_ids 中的检索记录 {id} 不存在"),
                 ));
             }
@@ -419,8 +418,7 @@ impl TicketDesk<'_> {
         };
         if !self.app.db.update_ticket(&next, &event).await? {
             return Err(AppError::new(
-                ErrorKind::Conflict,
-                "ticket_changed",
+                Code::TicketChanged,
                 format!("工单 {} 刚被他人处理，请刷新后重试", ticket.number),
             ));
         }
@@ -449,15 +447,11 @@ impl TicketDesk<'_> {
     ) -> AppResult<Ticket> {
         let target = self.visible(caller, into).await?;
         if target.id == ticket.id {
-            return Err(AppError::bad_request(
-                "invalid_merge",
-                "不能把工单并入它自己",
-            ));
+            return Err(AppError::new(Code::InvalidMerge, "不能把工单并入它自己"));
         }
         if target.status == TicketStatus::Merged {
             return Err(AppError::new(
-                ErrorKind::Conflict,
-                "ticket_state_conflict",
+                Code::TicketStateConflict,
                 format!(
                     "主工单 {} 已并入其他工单（merged），请并入最终的主工单",
                     target.number
@@ -644,8 +638,8 @@ impl App {
     /// Returns (lines read, tickets new to the database).
     pub async fn import_ticket_history(&self, path: &std::path::Path) -> AppResult<(usize, u64)> {
         let text = std::fs::read_to_string(path).map_err(|err| {
-            AppError::bad_request(
-                "import_invalid",
+            AppError::new(
+                Code::ImportInvalid,
                 format!("{}: 无法读取：{err}", path.display()),
             )
         })?;
@@ -653,8 +647,8 @@ impl App {
         let name = path.display().to_string();
         let tickets = crate::domain::ticket_import::parse_history(&name, &text, &departments)
             .map_err(|problems| {
-                AppError::bad_request(
-                    "import_invalid",
+                AppError::new(
+                    Code::ImportInvalid,
                     format!("工单文件有 {} 处错误，未写入任何数据", problems.len()),
                 )
                 .with_details(problems)

@@ -13,7 +13,7 @@ use time::Date;
 use crate::domain::date::{parse_date, today};
 use crate::domain::eval::{evaluate, EvalQuery, EvalRun, KindMetrics};
 use crate::domain::search::SearchRequest;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
@@ -174,8 +174,8 @@ fn parse_day(text: &str) -> Result<Date, String> {
 
 fn read_queries(path: &PathBuf) -> AppResult<Vec<EvalQuery>> {
     let text = std::fs::read_to_string(path).map_err(|err| {
-        AppError::bad_request(
-            "eval_invalid",
+        AppError::new(
+            Code::EvalInvalid,
             format!("{}: 无法读取：{err}", path.display()),
         )
     })?;
@@ -192,7 +192,7 @@ fn read_queries(path: &PathBuf) -> AppResult<Vec<EvalQuery>> {
     }
     if !problems.is_empty() {
         return Err(
-            AppError::bad_request("eval_invalid", "评测文件有无法解析的行").with_details(problems),
+            AppError::new(Code::EvalInvalid, "评测文件有无法解析的行").with_details(problems)
         );
     }
     Ok(queries)

@@ -6,7 +6,7 @@ use clap::Args;
 
 use crate::app::prepare_service;
 use crate::config::Config;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 use crate::http;
 
 #[derive(Args, Debug)]
@@ -47,7 +47,7 @@ pub async fn run(config: Config, metrics_bind: Option<String>) -> AppResult<Exit
 async fn bind(address: &str) -> AppResult<tokio::net::TcpListener> {
     tokio::net::TcpListener::bind(address)
         .await
-        .map_err(|err| AppError::bad_request("bind_failed", format!("无法监听 {address}：{err}")))
+        .map_err(|err| AppError::new(Code::BindFailed, format!("无法监听 {address}：{err}")))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

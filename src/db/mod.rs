@@ -17,7 +17,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{MigrateDatabase, Migrator};
 use sqlx::{Any, AnyPool, ConnectOptions, Executor};
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 
 pub use entries::{EntryWrite, KnowledgeFingerprint};
 pub use meta::REINDEX_GENERATION;
@@ -58,11 +58,7 @@ impl Db {
         }
         if !Any::database_exists(&url).await.unwrap_or(false) {
             Any::create_database(&url).await.map_err(|err| {
-                AppError::new(
-                    crate::error::ErrorKind::Unavailable,
-                    "database_unavailable",
-                    format!("无法创建数据库：{err}"),
-                )
+                AppError::new(Code::DatabaseUnavailable, format!("无法创建数据库：{err}"))
             })?;
         }
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
@@ -131,8 +127,8 @@ fn normalize_url(url: &str) -> AppResult<(Engine, String)> {
         };
         return Ok((Engine::Sqlite, url));
     }
-    Err(AppError::bad_request(
-        "invalid_database_url",
+    Err(AppError::new(
+        Code::InvalidDatabaseUrl,
         format!("无法识别的数据库地址 {url:?}：应以 sqlite:// 或 postgres:// 开头"),
     ))
 }

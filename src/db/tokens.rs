@@ -2,7 +2,7 @@
 
 use super::Db;
 use crate::domain::access::{Identity, Role};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 
 /// A token as listed to administrators (never its secret).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -53,8 +53,7 @@ impl Db {
     pub async fn insert_token(&self, identity: &Identity, hash: &str, now: &str) -> AppResult<()> {
         if self.token(&identity.name).await?.is_some() {
             return Err(AppError::new(
-                crate::error::ErrorKind::Conflict,
-                "token_exists",
+                Code::TokenExists,
                 format!("名为 {} 的令牌已存在", identity.name),
             ));
         }

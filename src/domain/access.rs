@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{AppError, AppResult, ErrorKind};
+use crate::error::{AppError, AppResult, Code};
 
 /// The roles of the service. A `department` token is bound to one department code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -47,8 +47,8 @@ impl Role {
             .find(|r| r.as_str() == text)
             .ok_or_else(|| {
                 let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-                AppError::bad_request(
-                    "invalid_role",
+                AppError::new(
+                    Code::InvalidRole,
                     format!("未知角色 {text:?}，可用角色：{}", names.join("、")),
                 )
             })
@@ -119,8 +119,7 @@ impl Identity {
             Ok(())
         } else {
             Err(AppError::new(
-                ErrorKind::Forbidden,
-                "forbidden",
+                Code::Forbidden,
                 format!("角色 {} 无权执行此操作", self.role.as_str()),
             ))
         }
@@ -131,19 +130,19 @@ impl Identity {
 pub fn validate_token_request(name: &str, role: Role, department: Option<&str>) -> AppResult<()> {
     let chars = name.chars().count();
     if chars == 0 || chars > 64 || name.chars().any(|c| c.is_whitespace() || c == '/') {
-        return Err(AppError::bad_request(
-            "invalid_token_name",
+        return Err(AppError::new(
+            Code::InvalidTokenName,
             "令牌名称应为 1–64 个字符，不含空白和 /",
         ));
     }
     match (role, department) {
-        (Role::Department, None) => Err(AppError::bad_request(
-            "department_required",
+        (Role::Department, None) => Err(AppError::new(
+            Code::DepartmentRequired,
             "department 角色的令牌必须指定部门编码（--department / \"department\"）",
         )),
         (Role::Department, Some(_)) => Ok(()),
-        (_, Some(_)) => Err(AppError::bad_request(
-            "department_not_allowed",
+        (_, Some(_)) => Err(AppError::new(
+            Code::DepartmentNotAllowed,
             "只有 department 角色的令牌可以绑定部门",
         )),
         (_, None) => Ok(()),
@@ -225,7 +224,7 @@ mod tests {
         let err = identity(Role::Department)
             .require(Permission::ReadKnowledge)
             .unwrap_err();
-        assert_eq!(err.code, "forbidden");
+        assert_eq!(err.code, Code::Forbidden);
     }
 
     #[test]
@@ -277,6 +276,6 @@ mod tests {
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()).unwrap(), role);
         }
-        assert_eq!(Role::parse("root").unwrap_err().code, "invalid_role");
+        assert_eq!(Role::parse("root").unwrap_err().code, Code::InvalidRole);
     }
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 use time::{Date, Weekday};
 
 use super::date::parse_date;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 
 /// The calendar files shipped in `knowledge/calendar/` when this binary was built.
 const BUILT_IN: [(&str, &str); 2] = [
@@ -57,8 +57,8 @@ impl WorkCalendar {
         if problems.is_empty() {
             Ok(calendar)
         } else {
-            Err(AppError::bad_request(
-                "invalid_calendar",
+            Err(AppError::new(
+                Code::InvalidCalendar,
                 format!("工作日历有 {} 处错误", problems.len()),
             )
             .with_details(problems))
@@ -430,7 +430,7 @@ mod tests {
             ("dup.txt", "年份 2027\n"),
         ])
         .unwrap_err();
-        assert_eq!(err.code, "invalid_calendar");
+        assert_eq!(err.code, Code::InvalidCalendar);
         let details = err.details.join("\n");
         for expected in [
             "2027.txt:2: 日期行之前应先写「年份 YYYY」",

@@ -21,7 +21,7 @@ use time::{Duration, OffsetDateTime, UtcOffset};
 
 use super::calendar::WorkCalendar;
 use super::ticket::{RectificationStep, TicketType, Urgency};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 
 /// China Standard Time, UTC+8: working days end at 23:59:59 CST.
 pub const CST: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
@@ -143,8 +143,8 @@ impl DeadlinePolicy {
     /// Parses `deadlines.json`. Every problem is reported in the details as `字段路径: 问题`.
     pub fn parse(text: &str) -> AppResult<DeadlinePolicy> {
         let invalid = |problems: Vec<String>| {
-            AppError::bad_request(
-                "invalid_deadline_policy",
+            AppError::new(
+                Code::InvalidDeadlinePolicy,
                 format!("时限配置有 {} 处错误", problems.len()),
             )
             .with_details(problems)
@@ -236,7 +236,7 @@ impl DeadlinePolicy {
         let parse_key = |key: &str| match key {
             "rectified_complex" => Ok(None),
             other => RectificationStep::parse(other).map(Some).map_err(|err| {
-                AppError::bad_request(err.code, format!("{}、rectified_complex", err.message))
+                AppError::new(err.code, format!("{}、rectified_complex", err.message))
             }),
         };
         for (step, rule) in by_name(value, "rectification", parse_key, problems) {
@@ -527,7 +527,7 @@ mod tests {
                 "rectification": {"contacted": "0 工作日", "called": "1 小时"}, "extra": 1}"#,
         )
         .unwrap_err();
-        assert_eq!(err.code, "invalid_deadline_policy");
+        assert_eq!(err.code, Code::InvalidDeadlinePolicy);
         let details = err.details.join("\n");
         for expected in [
             "reply.咨询.一般: 时限 \"3天\" 无效",

@@ -1,6 +1,6 @@
 //! Pagination of list endpoints: `limit` and `offset` with caps.
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 
 pub const DEFAULT_PAGE_SIZE: usize = 50;
 pub const MAX_PAGE_SIZE: usize = 200;
@@ -19,8 +19,8 @@ impl Page {
             value
                 .map(|v| {
                     v.trim().parse::<usize>().map_err(|_| {
-                        AppError::bad_request(
-                            "invalid_parameter",
+                        AppError::new(
+                            Code::InvalidParameter,
                             format!("{name} 应为非负整数，收到 {v:?}"),
                         )
                     })
@@ -29,8 +29,8 @@ impl Page {
         };
         let limit = number("limit", limit)?.unwrap_or(DEFAULT_PAGE_SIZE);
         if limit == 0 || limit > MAX_PAGE_SIZE {
-            return Err(AppError::bad_request(
-                "invalid_limit",
+            return Err(AppError::new(
+                Code::InvalidLimit,
                 format!("limit 应在 1 到 {MAX_PAGE_SIZE} 之间，收到 {limit}"),
             ));
         }
@@ -72,15 +72,15 @@ mod tests {
             }
         );
         assert_eq!(
-            Page::parse(Some("0"), None).unwrap_err().code,
+            Page::parse(Some("0"), None).unwrap_err().code.as_str(),
             "invalid_limit"
         );
         assert_eq!(
-            Page::parse(Some("201"), None).unwrap_err().code,
+            Page::parse(Some("201"), None).unwrap_err().code.as_str(),
             "invalid_limit"
         );
         assert_eq!(
-            Page::parse(None, Some("-1")).unwrap_err().code,
+            Page::parse(None, Some("-1")).unwrap_err().code.as_str(),
             "invalid_parameter"
         );
         let page = Page::parse(Some("2"), Some("1")).unwrap();

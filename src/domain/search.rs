@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 
 use super::entry::Validity;
 
@@ -38,22 +38,22 @@ impl SearchRequest {
     ) -> AppResult<Self> {
         let q = q.trim();
         if q.is_empty() {
-            return Err(AppError::bad_request(
-                "query_empty",
+            return Err(AppError::new(
+                Code::QueryEmpty,
                 "查询内容为空：请在参数 q 中填写要查找的问题或关键词",
             ));
         }
         let chars = q.chars().count();
         if chars > MAX_QUERY_CHARS {
-            return Err(AppError::bad_request(
-                "query_too_long",
+            return Err(AppError::new(
+                Code::QueryTooLong,
                 format!("查询内容过长：共 {chars} 个字，最多 {MAX_QUERY_CHARS} 个字"),
             ));
         }
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if limit == 0 || limit > MAX_LIMIT {
-            return Err(AppError::bad_request(
-                "invalid_limit",
+            return Err(AppError::new(
+                Code::InvalidLimit,
                 format!("limit 应在 1 到 {MAX_LIMIT} 之间，收到 {limit}"),
             ));
         }
@@ -136,7 +136,7 @@ mod tests {
     #[test]
     fn empty_and_blank_queries_are_rejected() {
         let err = SearchRequest::new("  ", None, None, None, None, false).unwrap_err();
-        assert_eq!(err.code, "query_empty");
+        assert_eq!(err.code, Code::QueryEmpty);
     }
 
     #[test]
@@ -145,13 +145,13 @@ mod tests {
         assert!(SearchRequest::new(&transcript, None, None, None, None, false).is_ok());
         let too_long = "喂".repeat(MAX_QUERY_CHARS + 1);
         let err = SearchRequest::new(&too_long, None, None, None, None, false).unwrap_err();
-        assert_eq!(err.code, "query_too_long");
+        assert_eq!(err.code, Code::QueryTooLong);
     }
 
     #[test]
     fn limit_is_capped_and_blank_filters_are_dropped() {
         let err = SearchRequest::new("社保", None, None, None, Some(500), false).unwrap_err();
-        assert_eq!(err.code, "invalid_limit");
+        assert_eq!(err.code, Code::InvalidLimit);
         let ok = SearchRequest::new("社保", Some(" ".into()), None, None, None, false).unwrap();
         assert_eq!(ok.region, None);
         assert_eq!(ok.limit, DEFAULT_LIMIT);

@@ -15,12 +15,12 @@ use time::{Date, OffsetDateTime};
 use super::access::Role;
 use super::calendar::WorkCalendar;
 use super::deadline::{due_at, end_of_day, DeadlinePolicy, DeadlineRule};
-use crate::error::{AppError, AppResult, ErrorKind};
+use crate::error::{AppError, AppResult, Code};
 
 /// An enum whose values are fixed API strings: serde, OpenAPI, `ALL`, `as_str`, `parse` (with
 /// a Chinese error listing the allowed values) and `Display`.
 macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident, $code:literal, $what:literal,
+    ($(#[$meta:meta])* $name:ident, $code:ident, $what:literal,
      { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(
@@ -43,8 +43,8 @@ macro_rules! text_enum {
             pub fn parse(text: &str) -> AppResult<$name> {
                 Self::ALL.iter().copied().find(|v| v.as_str() == text).ok_or_else(|| {
                     let names: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
-                    AppError::bad_request(
-                        $code,
+                    AppError::new(
+                        Code::$code,
                         format!("未知{} {text:?}，可选值：{}", $what, names.join("、")),
                     )
                 })
@@ -61,13 +61,13 @@ macro_rules! text_enum {
 
 text_enum!(
     /// How the caller reached the hotline.
-    Channel, "invalid_channel", "受理渠道",
+    Channel, InvalidChannel, "受理渠道",
     { Phone = "电话", Website = "网站", WeChat = "微信", App = "APP", Sms = "短信" }
 );
 
 text_enum!(
     /// What the caller wants; decides the reply deadline with [`Urgency`].
-    TicketType, "invalid_ticket_type", "工单类型",
+    TicketType, InvalidTicketType, "工单类型",
     {
         Consultation = "咨询",
         Help = "求助",
@@ -80,13 +80,13 @@ text_enum!(
 
 text_enum!(
     /// 特急: water, power or gas cut off and the like; deadlines in natural hours.
-    Urgency, "invalid_urgency", "紧急程度",
+    Urgency, InvalidUrgency, "紧急程度",
     { Normal = "一般", Urgent = "紧急", Critical = "特急" }
 );
 
 text_enum!(
     /// Where a ticket stands. See the module documentation for the flow.
-    TicketStatus, "invalid_status", "工单状态",
+    TicketStatus, InvalidStatus, "工单状态",
     {
         New = "new",
         Dispatched = "dispatched",
@@ -101,13 +101,13 @@ text_enum!(
 text_enum!(
     /// `answered`: answered on the call and created closed (直接办结); `dispatch`: to be
     /// dispatched to a department.
-    Resolution, "invalid_resolution", "办理方式",
+    Resolution, InvalidResolution, "办理方式",
     { Answered = "answered", Dispatch = "dispatch" }
 );
 
 text_enum!(
     /// A step of the rectification track (差评整改) opened by a poor rating.
-    RectificationStep, "invalid_rectification_step", "整改步骤",
+    RectificationStep, InvalidRectificationStep, "整改步骤",
     {
         /// 核实情况
         Verified = "verified",
@@ -180,8 +180,7 @@ impl Rating {
         if (1..=5).contains(&value) {
             Ok(Rating(value))
         } else {
-            Err(AppError::bad_request(
-                "invalid_rating",
+            Err(AppError::new(Code::InvalidRating,
                 format!(
                     "满意度 {value} 无效，应为 1–5：5 非常满意，4 满意，3 基本满意，2 不满意，1 非常不满意"
                 ),
@@ -380,7 +379,7 @@ impl TicketState {
 
 text_enum!(
     /// The stable name of what happened, for the ticket's event log.
-    EventKind, "invalid_event_kind", "事件类型",
+    EventKind, InvalidEventKind, "事件类型",
     {
         Created = "created",
         Dispatched = "dispatched",
@@ -511,8 +510,8 @@ pub fn decide(
             let reason = required(reason, "reason", "延期理由")?;
             if let Some(due) = state.due {
                 if end_of_day(*until) <= due {
-                    return Err(AppError::bad_request(
-                        "invalid_extension",
+                    return Err(AppError::new(
+                        Code::InvalidExtension,
                         format!("延期至 {until} 不晚于当前办理时限，应选择更晚的日期"),
                     ));
                 }
@@ -562,10 +561,7 @@ pub fn decide(
         Action::Merge { into } => {
             let into = required(into, "into", "合并目标工单")?;
             if into == state.id {
-                return Err(AppError::bad_request(
-                    "invalid_request",
-                    "工单不能合并到自身",
-                ));
+                return Err(AppError::new(Code::InvalidRequest, "工单不能合并到自身"));
             }
             next.status = TicketStatus::Merged;
             next.merged_into = Some(into);
@@ -641,7 +637,7 @@ fn relation(state: &TicketState, actor: &Actor) -> Relation {
 }
 
 fn forbidden(message: String) -> AppError {
-    AppError::new(ErrorKind::Forbidden, "forbidden", message)
+    AppError::new(Code::Forbidden, message)
 }
 
 /// Role first, then the department the ticket is dispatched to.
@@ -711,8 +707,7 @@ fn check_status(state: &TicketState, actor: &Actor, action: &Action) -> AppResul
     };
     if !allowed.contains(&state.status) {
         return Err(AppError::new(
-            ErrorKind::Conflict,
-            "ticket_state_conflict",
+            Code::TicketStateConflict,
             format!(
                 "工单当前状态为 {}（{}），不能{}",
                 state.status.as_str(),
@@ -734,11 +729,11 @@ fn check_status(state: &TicketState, actor: &Actor, action: &Action) -> AppResul
 }
 
 fn extension_conflict(message: &str) -> AppError {
-    AppError::new(ErrorKind::Conflict, "extension_conflict", message)
+    AppError::new(Code::ExtensionConflict, message)
 }
 
 fn rectification_conflict(message: String) -> AppError {
-    AppError::new(ErrorKind::Conflict, "rectification_conflict", message)
+    AppError::new(Code::RectificationConflict, message)
 }
 
 /// The open (unfinished) rectification track of the ticket.
@@ -756,8 +751,8 @@ fn open_track<'a>(next: &'a mut TicketState, action: &Action) -> AppResult<&'a m
 fn required(text: &str, field: &str, what: &str) -> AppResult<String> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(AppError::bad_request(
-            "invalid_request",
+        return Err(AppError::new(
+            Code::InvalidRequest,
             format!("{what}（{field}）不能为空"),
         ));
     }
@@ -770,8 +765,8 @@ fn co_department_list(main: &str, given: &[String]) -> AppResult<Vec<String>> {
     for code in given {
         let code = required(code, "co_departments", "协办单位编码")?;
         if code == main {
-            return Err(AppError::bad_request(
-                "invalid_request",
+            return Err(AppError::new(
+                Code::InvalidRequest,
                 format!("部门 {code} 已是主办单位，不能同时协办"),
             ));
         }
@@ -793,6 +788,7 @@ fn restart(state: &TicketState, policy: &DeadlinePolicy) -> DeadlineEffect {
 mod tests {
     use super::*;
     use crate::domain::deadline::CST;
+    use crate::error::ErrorKind;
     use time::macros::{date, datetime};
 
     const MAIN: &str = "GJJZX";
@@ -838,7 +834,7 @@ mod tests {
     }
 
     fn code(result: AppResult<Decision>) -> &'static str {
-        result.err().map(|e| e.code).unwrap_or("ok")
+        result.err().map(|e| e.code.as_str()).unwrap_or("ok")
     }
 
     fn dispatch(department: &str, co: &[&str]) -> Action {
@@ -968,11 +964,11 @@ mod tests {
                     let err = result.unwrap_err();
                     assert_eq!(
                         err.code,
-                        "ticket_state_conflict",
+                        Code::TicketStateConflict,
                         "{} from {status}",
                         action.path()
                     );
-                    assert_eq!(err.kind, ErrorKind::Conflict);
+                    assert_eq!(err.kind(), ErrorKind::Conflict);
                     let named = format!(
                         "工单当前状态为 {}（{}），不能{}",
                         status,
@@ -1001,7 +997,7 @@ mod tests {
                 let who = actor(role, (role == Role::Department).then_some(MAIN));
                 let err = run(&ticket(TicketStatus::Accepted), &who, action.clone()).unwrap_err();
                 assert_eq!(
-                    (err.code, err.kind),
+                    (err.code.as_str(), err.kind()),
                     ("forbidden", ErrorKind::Forbidden),
                     "{role:?} {}",
                     action.path()
@@ -1022,7 +1018,7 @@ mod tests {
         let state = ticket(TicketStatus::Dispatched);
         for who in [&other, &unbound] {
             let err = run(&state, who, Action::Accept).unwrap_err();
-            assert_eq!(err.code, "forbidden");
+            assert_eq!(err.code, Code::Forbidden);
         }
         assert!(run(&state, &other, Action::Accept)
             .unwrap_err()
@@ -1032,7 +1028,7 @@ mod tests {
         undispatched.department = None;
         undispatched.co_departments.clear();
         let err = run(&undispatched, &main_dept(), Action::Accept).unwrap_err();
-        assert_eq!(err.code, "forbidden");
+        assert_eq!(err.code, Code::Forbidden);
     }
 
     #[test]
@@ -1057,7 +1053,7 @@ mod tests {
             },
         ] {
             let err = run(&ticket(TicketStatus::Dispatched), &co_dept(), action).unwrap_err();
-            assert_eq!(err.code, "forbidden");
+            assert_eq!(err.code, Code::Forbidden);
             assert!(err.message.contains("协办单位"), "{}", err.message);
         }
         let replied = ticket(TicketStatus::Replied);
@@ -1193,7 +1189,7 @@ mod tests {
         };
         let err = run(&state, &main_dept(), ask(date!(2026 - 03 - 20))).unwrap_err();
         assert_eq!(
-            (err.code, err.kind),
+            (err.code.as_str(), err.kind()),
             ("invalid_extension", ErrorKind::BadRequest)
         );
         let empty = Action::RequestExtension {
@@ -1403,7 +1399,7 @@ mod tests {
         );
         assert_eq!(Resolution::parse("answered").unwrap(), Resolution::Answered);
         let err = Urgency::parse("很急").unwrap_err();
-        assert_eq!(err.code, "invalid_urgency");
+        assert_eq!(err.code, Code::InvalidUrgency);
         assert!(err.message.contains("一般、紧急、特急"), "{}", err.message);
         for &t in TicketType::ALL {
             assert_eq!(TicketType::parse(t.as_str()).unwrap(), t);
@@ -1423,7 +1419,7 @@ mod tests {
             ["非常不满意", "不满意", "基本满意", "满意", "非常满意"]
         );
         assert!(Rating::new(2).unwrap().is_poor() && !Rating::new(3).unwrap().is_poor());
-        assert_eq!(Rating::new(0).unwrap_err().code, "invalid_rating");
+        assert_eq!(Rating::new(0).unwrap_err().code, Code::InvalidRating);
         assert_eq!(serde_json::from_str::<Rating>("5").unwrap().value(), 5);
         assert!(serde_json::from_str::<Rating>("6").is_err());
     }

@@ -10,7 +10,7 @@ use super::date::{cst_date, format_date, timestamp};
 use super::deadline::{remaining, warning_level, Warning};
 use super::ticket::{Channel, Rectification, Resolution, TicketStatus, TicketType, Urgency};
 use super::ticket_record::{ExtensionRequest, Ticket, TicketEvent};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 
 /// Longest accepted summary, in characters.
 pub const MAX_CONTENT_CHARS: usize = 4_000;
@@ -65,14 +65,14 @@ impl NewTicket {
     pub fn validate(mut self) -> AppResult<NewTicket> {
         self.content = self.content.trim().to_string();
         if self.content.is_empty() {
-            return Err(AppError::bad_request(
-                "content_empty",
+            return Err(AppError::new(
+                Code::ContentEmpty,
                 "content（诉求摘要）不能为空",
             ));
         }
         if self.content.chars().count() > MAX_CONTENT_CHARS {
-            return Err(AppError::bad_request(
-                "content_too_long",
+            return Err(AppError::new(
+                Code::ContentTooLong,
                 format!("content 最长 {MAX_CONTENT_CHARS} 字，长转写请放在 transcript"),
             ));
         }
@@ -81,8 +81,8 @@ impl NewTicket {
             .as_ref()
             .is_some_and(|t| t.chars().count() > MAX_TRANSCRIPT_CHARS)
         {
-            return Err(AppError::bad_request(
-                "transcript_too_long",
+            return Err(AppError::new(
+                Code::TranscriptTooLong,
                 format!("transcript 最长 {MAX_TRANSCRIPT_CHARS} 字"),
             ));
         }
@@ -95,8 +95,8 @@ impl NewTicket {
         self.transcript = blank_to_none(self.transcript);
         self.proposed_department = blank_to_none(self.proposed_department);
         if self.resolution == Resolution::Answered && self.proposed_department.is_some() {
-            return Err(AppError::bad_request(
-                "invalid_resolution",
+            return Err(AppError::new(
+                Code::InvalidResolution,
                 "当场办结（answered）的工单不需要 proposed_department；需要派单请用 dispatch",
             ));
         }

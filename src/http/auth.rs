@@ -9,7 +9,7 @@ use axum::response::Response;
 
 use super::AppState;
 use crate::domain::access::Identity;
-use crate::error::{AppError, ErrorKind};
+use crate::error::{AppError, Code};
 
 /// Rejects requests without a live token (401) and attaches the caller's identity.
 pub async fn require_token(
@@ -39,6 +39,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .get::<Identity>()
             .cloned()
             .map(Caller)
-            .ok_or_else(|| AppError::new(ErrorKind::Unauthorized, "unauthorized", "需要访问令牌"))
+            .ok_or_else(|| AppError::new(Code::Unauthorized, "需要访问令牌"))
     }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::auth::Caller;
 use super::AppState;
 use crate::domain::date::{format_date, parse_date};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/calendar/due", get(due))
@@ -62,8 +62,8 @@ pub async fn due(
     let params = super::query(params)?;
     let from_text = params.from.unwrap_or_default();
     let from = parse_date(from_text.trim()).ok_or_else(|| {
-        AppError::bad_request(
-            "invalid_parameter",
+        AppError::new(
+            Code::InvalidParameter,
             format!("from 应为 YYYY-MM-DD 格式的日期，收到 {from_text:?}"),
         )
     })?;
@@ -74,8 +74,8 @@ pub async fn due(
         .ok()
         .filter(|n| *n <= MAX_WORKING_DAYS)
         .ok_or_else(|| {
-            AppError::bad_request(
-                "invalid_parameter",
+            AppError::new(
+                Code::InvalidParameter,
                 format!("working_days 应为 0 到 {MAX_WORKING_DAYS} 的整数，收到 {days_text:?}"),
             )
         })?;

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::{ErrorBody, ErrorDetail};
-use crate::error::{AppError, ErrorKind};
+use crate::error::{AppError, Code, ErrorKind};
 
 fn status(kind: ErrorKind) -> StatusCode {
     match kind {
@@ -14,6 +14,7 @@ fn status(kind: ErrorKind) -> StatusCode {
         ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
         ErrorKind::Forbidden => StatusCode::FORBIDDEN,
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ErrorKind::Conflict => StatusCode::CONFLICT,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -39,44 +40,32 @@ pub fn error_response(
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let status = status(self.kind);
+        let status = status(self.kind());
         if status.is_server_error() {
             // Details stay in the log; the client gets a generic message and the code.
-            tracing::error!(code = self.code, message = %self.message, "request failed");
-            let message = match self.kind {
+            tracing::error!(code = self.code.as_str(), message = %self.message, "request failed");
+            let message = match self.kind() {
                 ErrorKind::Unavailable => "服务暂时不可用，请稍后重试",
                 _ => "服务器内部错误，请联系管理员并提供 x-request-id",
             };
-            return error_response(status, self.code, message, &[]);
+            return error_response(status, self.code.as_str(), message, &[]);
         }
-        error_response(status, self.code, &self.message, &self.details)
+        error_response(status, self.code.as_str(), &self.message, &self.details)
     }
 }
 
 pub async fn not_found() -> Response {
-    error_response(
-        StatusCode::NOT_FOUND,
-        "not_found",
+    AppError::new(
+        Code::NotFound,
         "没有这个接口，请核对路径（接口都在 /api/v1 下）",
-        &[],
     )
+    .into_response()
 }
 
 pub async fn method_not_allowed() -> Response {
-    error_response(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "该接口不支持这个请求方法",
-        &[],
-    )
+    AppError::new(Code::MethodNotAllowed, "该接口不支持这个请求方法").into_response()
 }
 
 pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    tracing::error!("handler panicked");
-    error_response(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal_error",
-        "服务器内部错误，请联系管理员并提供 x-request-id",
-        &[],
-    )
+    AppError::internal("handler panicked").into_response()
 }

@@ -31,7 +31,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::app::App;
 use crate::domain::page::Page;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 
 pub use error::error_response;
 
@@ -192,9 +192,9 @@ pub fn page(params: Result<Query<PageParams>, QueryRejection>) -> AppResult<Page
 
 /// Query parameters, or a 400 `invalid_parameter` saying what could not be read.
 pub fn query<T>(params: Result<Query<T>, QueryRejection>) -> AppResult<T> {
-    params.map(|Query(params)| params).map_err(|err| {
-        AppError::bad_request("invalid_parameter", format!("查询参数无法解析：{err}"))
-    })
+    params
+        .map(|Query(params)| params)
+        .map_err(|err| AppError::new(Code::InvalidParameter, format!("查询参数无法解析：{err}")))
 }
 
 /// A `true`/`false` (or `1`/`0`) query parameter; absent or empty is `None`.
@@ -203,8 +203,8 @@ pub fn flag(name: &str, value: Option<&str>) -> AppResult<Option<bool>> {
         None | Some("") => Ok(None),
         Some("true") | Some("1") => Ok(Some(true)),
         Some("false") | Some("0") => Ok(Some(false)),
-        Some(other) => Err(AppError::bad_request(
-            "invalid_parameter",
+        Some(other) => Err(AppError::new(
+            Code::InvalidParameter,
             format!("{name} 应为 true 或 false，收到 {other:?}"),
         )),
     }
@@ -213,8 +213,8 @@ pub fn flag(name: &str, value: Option<&str>) -> AppResult<Option<bool>> {
 /// A JSON body, or a 400 naming what is wrong with it (unknown or ill-typed fields included).
 pub fn body<T>(request: Result<Json<T>, JsonRejection>) -> AppResult<T> {
     request.map(|Json(value)| value).map_err(|rejection| {
-        AppError::bad_request(
-            "invalid_body",
+        AppError::new(
+            Code::InvalidBody,
             format!("请求体无效：{}", rejection.body_text()),
         )
     })

@@ -10,7 +10,7 @@ use super::auth::Caller;
 use super::AppState;
 use crate::domain::access::Permission;
 use crate::domain::search::{SearchOutcome, SearchRequest};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/search", get(search))
@@ -60,7 +60,7 @@ pub async fn search(
         .as_deref()
         .map(|l| {
             l.trim().parse::<usize>().map_err(|_| {
-                AppError::bad_request("invalid_limit", format!("limit 应为正整数，收到 {l:?}"))
+                AppError::new(Code::InvalidLimit, format!("limit 应为正整数，收到 {l:?}"))
             })
         })
         .transpose()?;

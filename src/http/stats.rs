@@ -14,7 +14,7 @@ use super::auth::Caller;
 use super::AppState;
 use crate::domain::date::parse_date;
 use crate::domain::stats::{departments_csv, StatsReport};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/stats/departments", get(departments))
@@ -31,8 +31,8 @@ fn date_param(name: &str, value: Option<&str>, default: Date) -> AppResult<Date>
     match value.map(str::trim) {
         None | Some("") => Ok(default),
         Some(text) => parse_date(text).ok_or_else(|| {
-            AppError::bad_request(
-                "invalid_parameter",
+            AppError::new(
+                Code::InvalidParameter,
                 format!("{name} 应为 YYYY-MM-DD 日期，收到 {text:?}"),
             )
         }),
@@ -73,8 +73,8 @@ pub async fn departments(
         None | Some("") | Some("json") => false,
         Some("csv") => true,
         Some(other) => {
-            return Err(AppError::bad_request(
-                "invalid_parameter",
+            return Err(AppError::new(
+                Code::InvalidParameter,
                 format!("format 应为 json 或 csv，收到 {other:?}"),
             ))
         }

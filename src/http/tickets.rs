@@ -17,7 +17,7 @@ use crate::domain::page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::domain::ticket::{TicketStatus, TicketType};
 use crate::domain::ticket_view::NewTicket;
 use crate::domain::warnings::DepartmentWarnings;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -123,8 +123,8 @@ pub async fn list(
             .ok()
             .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
             .ok_or_else(|| {
-                AppError::bad_request(
-                    "invalid_limit",
+                AppError::new(
+                    Code::InvalidLimit,
                     format!("limit 应在 1 到 {MAX_PAGE_SIZE} 之间，收到 {text:?}"),
                 )
             })?,
@@ -156,8 +156,8 @@ fn due_before(text: &str) -> AppResult<time::OffsetDateTime> {
         return Ok(date.midnight().assume_offset(cst()) + Duration::days(1));
     }
     parse_timestamp(text).ok_or_else(|| {
-        AppError::bad_request(
-            "invalid_parameter",
+        AppError::new(
+            Code::InvalidParameter,
             format!("due_before 应为 YYYY-MM-DD 日期或 RFC 3339 时刻，收到 {text:?}"),
         )
     })

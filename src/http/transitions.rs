@@ -14,7 +14,7 @@ use super::AppState;
 use crate::app::{SimilarTicket, TicketDetail};
 use crate::domain::date::parse_date;
 use crate::domain::ticket::{Action, Rating, RectificationStep};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -45,16 +45,13 @@ fn parse_body<T: DeserializeOwned>(bytes: &Bytes) -> AppResult<T> {
         bytes
     };
     serde_json::from_slice(bytes)
-        .map_err(|err| AppError::bad_request("invalid_body", format!("请求体无效：{err}")))
+        .map_err(|err| AppError::new(Code::InvalidBody, format!("请求体无效：{err}")))
 }
 
 fn non_empty(field: &str, text: String) -> AppResult<String> {
     let text = text.trim().to_string();
     if text.is_empty() {
-        Err(AppError::bad_request(
-            "field_empty",
-            format!("{field} 不能为空"),
-        ))
+        Err(AppError::new(Code::FieldEmpty, format!("{field} 不能为空")))
     } else {
         Ok(text)
     }
@@ -254,8 +251,8 @@ transition!(
         Action::RequestExtension {
             reason: non_empty("reason", b.reason)?,
             until: parse_date(b.until.trim()).ok_or_else(|| {
-                AppError::bad_request(
-                    "invalid_extension",
+                AppError::new(
+                    Code::InvalidExtension,
                     format!("until 应为 YYYY-MM-DD 日期，收到 {:?}", b.until),
                 )
             })?,

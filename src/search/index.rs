@@ -28,7 +28,7 @@ use super::vocab::{PhoneticVocab, RegionSet};
 use super::weigh::Weigher;
 use crate::domain::search::{QueryInterpretation, SearchRequest};
 use crate::domain::{Entry, EntryStatus};
-use crate::error::{AppError, AppResult, ErrorKind};
+use crate::error::{AppError, AppResult, Code};
 
 /// Candidates taken from tantivy before the district and confidence stage.
 const CANDIDATES: usize = 60;
@@ -204,9 +204,7 @@ impl SearchIndex {
                 .index
                 .writer_with_num_threads(1, WRITER_MEMORY)
                 .map_err(|err| match err {
-                    TantivyError::LockFailure(..) => AppError::new(
-                        ErrorKind::Conflict,
-                        "index_locked",
+                    TantivyError::LockFailure(..) => AppError::new(Code::IndexLocked,
                         "索引正被另一个进程使用（通常是正在运行的 hotline serve），它会自动同步数据库的变更",
                     ),
                     other => index_error(other),
@@ -522,11 +520,7 @@ fn recreate(dir: &Path, schema: tantivy::schema::Schema) -> AppResult<Index> {
 }
 
 fn index_error(err: TantivyError) -> AppError {
-    AppError::new(
-        ErrorKind::Unavailable,
-        "index_error",
-        format!("搜索索引出错：{err}"),
-    )
+    AppError::new(Code::IndexError, format!("搜索索引出错：{err}"))
 }
 
 #[cfg(test)]

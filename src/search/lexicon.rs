@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::pairs::{split_pair, PairIndex, ALTERNATIVE, GAP};
 use super::scope::{ScopeMarkers, OUT_OF_SCOPE};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 
 const USER_DICT: &str = "user_dict.txt";
 const SYNONYMS: &str = "synonyms.txt";
@@ -125,8 +125,8 @@ impl Lexicon {
             let word = parts.next().unwrap_or_default();
             let freq = match parts.next() {
                 Some(f) => Some(f.parse::<usize>().map_err(|_| {
-                    AppError::bad_request(
-                        "invalid_dictionary",
+                    AppError::new(
+                        Code::InvalidDictionary,
                         format!("{USER_DICT}:{line_no}: 词频 {f:?} 应为正整数"),
                     )
                 })?),
@@ -186,7 +186,10 @@ impl Lexicon {
         let jieba = Arc::make_mut(&mut self.jieba);
         for (line_no, line) in data_lines(text) {
             let bad = |what: &str| {
-                AppError::bad_request("invalid_dictionary", format!("{RELATED}:{line_no}: {what}"))
+                AppError::new(
+                    Code::InvalidDictionary,
+                    format!("{RELATED}:{line_no}: {what}"),
+                )
             };
             let (said, meant) = line
                 .split_once("=>")

@@ -5,7 +5,7 @@
 use aho_corasick::AhoCorasick;
 
 use super::pairs::{split_pair, PairIndex, ALTERNATIVE, GAP, MAX_PART};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 
 pub const OUT_OF_SCOPE: &str = "out_of_scope.txt";
 
@@ -44,8 +44,8 @@ impl ScopeMarkers {
                 continue;
             }
             let bad = |what: &str| {
-                AppError::bad_request(
-                    "invalid_dictionary",
+                AppError::new(
+                    Code::InvalidDictionary,
                     format!("{OUT_OF_SCOPE}:{}: {what}", index + 1),
                 )
             };
