@@ -2,6 +2,7 @@
 
 mod eval;
 mod knowledge;
+mod routing_eval;
 mod search;
 mod serve;
 mod token;
@@ -68,6 +69,8 @@ enum Command {
     Search(search::SearchArgs),
     /// Measure search quality on labelled queries
     Eval(eval::EvalArgs),
+    /// Measure routing suggestions (first / top-3 department) on labelled calls or Taipei
+    EvalRouting(routing_eval::RoutingEvalArgs),
     /// Create, list and revoke access tokens
     Token(token::TokenArgs),
 }
@@ -108,6 +111,7 @@ pub fn run() -> ExitCode {
             Command::Reindex => knowledge::reindex(config).await,
             Command::Search(args) => search::run(config, args).await,
             Command::Eval(args) => eval::run(config, args).await,
+            Command::EvalRouting(args) => routing_eval::run(config, args).await,
             Command::Token(args) => token::run(config, args).await,
         }
     });
