@@ -18,6 +18,8 @@ pub struct Config {
     pub sync_interval: Duration,
     /// Where `serve` writes the admin token it creates on first start.
     pub admin_token_file: PathBuf,
+    /// Directory of the embedding model file (`e5-small-q4.bin`, see `hotline model`).
+    pub model_dir: PathBuf,
 }
 
 impl Default for Config {
@@ -29,6 +31,7 @@ impl Default for Config {
             bind: "127.0.0.1:8080".into(),
             sync_interval: Duration::from_secs(5),
             admin_token_file: PathBuf::from("data/admin-token"),
+            model_dir: PathBuf::from("models"),
         }
     }
 }

@@ -8,6 +8,7 @@ mod helpers;
 
 mod access;
 mod cli;
+mod embed;
 mod entries;
 mod health;
 mod index;
