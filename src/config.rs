@@ -22,6 +22,8 @@ pub struct Config {
     pub admin_token_file: PathBuf,
     /// Where "now" comes from: the system clock, or a fixed one in tests.
     pub clock: Clock,
+    /// Directory of the embedding model file (`e5-small-q4.bin`, see `hotline model`).
+    pub model_dir: PathBuf,
 }
 
 impl Default for Config {
@@ -34,6 +36,7 @@ impl Default for Config {
             sync_interval: Duration::from_secs(5),
             admin_token_file: PathBuf::from("data/admin-token"),
             clock: Clock::system(),
+            model_dir: PathBuf::from("models"),
         }
     }
 }

@@ -55,12 +55,14 @@ macro_rules! error_codes {
 }
 
 error_codes! {
+    BadFile => ("bad_file", BadRequest),
     BindFailed => ("bind_failed", BadRequest),
     ContentEmpty => ("content_empty", BadRequest),
     ContentTooLong => ("content_too_long", BadRequest),
     DepartmentNotAllowed => ("department_not_allowed", BadRequest),
     DepartmentRequired => ("department_required", BadRequest),
     EvalInvalid => ("eval_invalid", BadRequest),
+    ModelInvalid => ("model_invalid", BadRequest),
     FieldEmpty => ("field_empty", BadRequest),
     ImportInvalid => ("import_invalid", BadRequest),
     InvalidBody => ("invalid_body", BadRequest),
@@ -86,6 +88,7 @@ error_codes! {
     InvalidUrgency => ("invalid_urgency", BadRequest),
     QueryEmpty => ("query_empty", BadRequest),
     QueryTooLong => ("query_too_long", BadRequest),
+    RoutingEval => ("routing_eval", BadRequest),
     TranscriptTooLong => ("transcript_too_long", BadRequest),
     UnknownDepartment => ("unknown_department", BadRequest),
     UnknownEntry => ("unknown_entry", BadRequest),
@@ -93,6 +96,7 @@ error_codes! {
     Unauthorized => ("unauthorized", Unauthorized),
     Forbidden => ("forbidden", Forbidden),
     EntryNotFound => ("entry_not_found", NotFound),
+    ModelMissing => ("model_missing", NotFound),
     NotFound => ("not_found", NotFound),
     SearchNotFound => ("search_not_found", NotFound),
     TicketNotFound => ("ticket_not_found", NotFound),
@@ -106,6 +110,8 @@ error_codes! {
     TokenExists => ("token_exists", Conflict),
     DatabaseUnavailable => ("database_unavailable", Unavailable),
     IndexError => ("index_error", Unavailable),
+    ModelInstallFailed => ("model_install_failed", Unavailable),
+    ModelIo => ("model_io", Unavailable),
     DatabaseError => ("database_error", Internal),
     InternalError => ("internal_error", Internal),
     MigrationFailed => ("migration_failed", Internal),
@@ -175,6 +181,22 @@ impl From<sqlx::Error> for AppError {
 impl From<sqlx::migrate::MigrateError> for AppError {
     fn from(err: sqlx::migrate::MigrateError) -> Self {
         AppError::new(Code::MigrationFailed, format!("数据库迁移失败：{err}"))
+    }
+}
+
+impl From<crate::embed::EmbedError> for AppError {
+    fn from(err: crate::embed::EmbedError) -> Self {
+        use crate::embed::EmbedError;
+        let code = match &err {
+            EmbedError::Missing(_) => Code::ModelMissing,
+            EmbedError::Io { .. } => Code::ModelIo,
+            EmbedError::Install(_) => Code::ModelInstallFailed,
+            EmbedError::NotAModel
+            | EmbedError::Truncated(_)
+            | EmbedError::Format(_)
+            | EmbedError::Checksum { .. } => Code::ModelInvalid,
+        };
+        AppError::new(code, err.to_string())
     }
 }
 

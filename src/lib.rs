@@ -10,12 +10,15 @@
 //!   `sqlx::Any`. The database is the source of truth.
 //! - `search/` is the only module that knows tantivy and jieba: dictionaries, query analysis,
 //!   the index (derived from the database, rebuilt when missing or stale) and ranking.
+//! - `embed/` computes multilingual-e5-small sentence vectors in process (pure Rust, 4-bit
+//!   weights, own SIMD kernels) and installs its model file; it knows nothing of the rest.
 
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod embed;
 pub mod error;
 pub mod http;
 pub mod search;

@@ -2,6 +2,8 @@
 
 mod eval;
 mod knowledge;
+mod model;
+mod routing_eval;
 mod search;
 mod serve;
 mod tickets;
@@ -51,6 +53,14 @@ struct Cli {
     /// by default `admin-token` beside the SQLite database, or data/admin-token
     #[arg(long, global = true, env = "HOTLINE_ADMIN_TOKEN_FILE")]
     admin_token_file: Option<PathBuf>,
+    /// Directory of the embedding model file (e5-small-q4.bin)
+    #[arg(
+        long,
+        global = true,
+        env = "HOTLINE_MODEL_DIR",
+        default_value = "models"
+    )]
+    model_dir: PathBuf,
     #[command(subcommand)]
     command: Command,
 }
@@ -69,10 +79,14 @@ enum Command {
     Search(search::SearchArgs),
     /// Measure search quality on labelled queries
     Eval(eval::EvalArgs),
+    /// Measure routing suggestions (first / top-3 department) on labelled calls or Taipei
+    EvalRouting(routing_eval::RoutingEvalArgs),
     /// Create, list and revoke access tokens
     Token(token::TokenArgs),
     /// Import a previous system's closed tickets (JSON Lines) for routing to learn from
     ImportTickets(tickets::ImportTicketsArgs),
+    /// Fetch, install, check and benchmark the embedding model
+    Model(model::ModelArgs),
 }
 
 /// Parses the command line, runs the command and maps failures to a non-zero exit code.
@@ -84,6 +98,7 @@ pub fn run() -> ExitCode {
         database_url: cli.database_url,
         index_dir: cli.index_dir,
         knowledge_dir: cli.knowledge_dir,
+        model_dir: cli.model_dir,
         ..Config::default()
     };
     config.admin_token_file = cli
@@ -111,8 +126,10 @@ pub fn run() -> ExitCode {
             Command::Reindex => knowledge::reindex(config).await,
             Command::Search(args) => search::run(config, args).await,
             Command::Eval(args) => eval::run(config, args).await,
+            Command::EvalRouting(args) => routing_eval::run(config, args).await,
             Command::Token(args) => token::run(config, args).await,
             Command::ImportTickets(args) => tickets::import(config, args).await,
+            Command::Model(args) => model::run(config, args).await,
         }
     });
     match result {

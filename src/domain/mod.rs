@@ -10,6 +10,7 @@ pub mod eval;
 pub mod import;
 pub mod page;
 pub mod personal;
+pub mod routing;
 pub mod search;
 pub mod similar;
 pub mod stats;

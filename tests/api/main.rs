@@ -9,6 +9,7 @@ mod helpers;
 mod access;
 mod cli;
 mod durability;
+mod embed;
 mod entries;
 mod health;
 mod index;

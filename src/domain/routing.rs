@@ -1,0 +1,863 @@
+//! Routing suggestions (智能派单): which department should handle a ticket, with reasons.
+//!
+//! A [`Router`] scores every department of a city's directory from three sources:
+//! - a profile per department: its name, keywords and duties, the matters of the standard
+//!   department kinds it is matched to (the general map, `knowledge/routing/city_departments.jsonl`)
+//!   and optionally its knowledge entries; scored with BM25 over character 1–2-grams;
+//! - optionally routing history (ticket text, department that handled it): a one-vs-rest linear
+//!   SVM (squared hinge, dual coordinate descent) over TF-IDF character 1–3-grams, plus the most
+//!   similar past tickets for the reason;
+//! - candidate signals from the caller (search hits, nearest entries by embeddings).
+//!
+//! Everything is deterministic: no randomness beyond a fixed-seed permutation in training.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Department;
+
+/// The general map shipped with the binary: standard department kinds of a Chinese city.
+pub const GENERAL_MAP: &str = include_str!("../../knowledge/routing/city_departments.jsonl");
+
+/// One standard department kind of the general map (one line of `city_departments.jsonl`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DepartmentKind {
+    pub kind: String,
+    /// Names cities give such a department (住建局, 住房和城乡建设局, 房管局…).
+    pub names: Vec<String>,
+    pub duties: String,
+    /// Short phrases of what callers ask about and what the department owns.
+    pub matters: Vec<String>,
+}
+
+/// A candidate from elsewhere (search hits, embeddings), on any non-negative scale.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Signal {
+    pub department: String,
+    pub score: f64,
+    pub reason: String,
+}
+
+/// One suggested department, best first; `reason` is for people.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Suggestion {
+    pub department: String,
+    pub score: f64,
+    pub reason: String,
+}
+
+/// Parses the general map (JSON Lines, blank lines allowed).
+pub fn parse_kinds(text: &str) -> Result<Vec<DepartmentKind>, String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| serde_json::from_str(line).map_err(|e| format!("第 {} 行：{e}", i + 1)))
+        .collect()
+}
+
+/// The built-in general map.
+pub fn builtin_kinds() -> Vec<DepartmentKind> {
+    parse_kinds(GENERAL_MAP).unwrap_or_default()
+}
+
+const MAX_SUGGESTIONS: usize = 10;
+const SIGNAL_WEIGHT: f64 = 0.5;
+
+/// Builds a [`Router`]: directory and general map first, then optional entries and history.
+pub struct RouterBuilder {
+    departments: Vec<Department>,
+    kinds: Vec<DepartmentKind>,
+    assigned: Vec<Vec<usize>>,
+    phrases: Vec<Vec<Phrase>>,
+    history: Vec<(String, usize)>,
+}
+
+#[derive(Clone, Debug)]
+struct Phrase {
+    text: String,
+    weight: f32,
+    /// Shown in reasons when the ticket contains it.
+    citable: bool,
+}
+
+impl RouterBuilder {
+    /// Adds a knowledge entry's text (title, questions, keywords) to a department's profile.
+    /// Entries of departments outside the directory are ignored.
+    pub fn entry(mut self, department: &str, text: &str) -> Self {
+        if let Some(d) = self.index_of(department) {
+            self.phrases[d].push(Phrase {
+                text: text.to_string(),
+                weight: 0.5,
+                citable: false,
+            });
+        }
+        self
+    }
+
+    /// Adds routing history: (ticket text, code of the department that finally handled it).
+    /// Tickets of departments outside the directory are ignored.
+    pub fn history<'a>(mut self, tickets: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        for (text, department) in tickets {
+            if let Some(d) = self.index_of(department) {
+                self.history.push((text.to_string(), d));
+            }
+        }
+        self
+    }
+
+    fn index_of(&self, code: &str) -> Option<usize> {
+        self.departments.iter().position(|d| d.code == code)
+    }
+
+    pub fn build(self) -> Router {
+        let profile = Profile::build(&self.phrases);
+        let history = History::train(&self.history, self.departments.len());
+        Router {
+            departments: self.departments,
+            kinds: self.kinds,
+            assigned: self.assigned,
+            phrases: self.phrases,
+            profile,
+            history,
+        }
+    }
+}
+
+/// Suggests departments for a ticket; see the module documentation.
+pub struct Router {
+    departments: Vec<Department>,
+    kinds: Vec<DepartmentKind>,
+    assigned: Vec<Vec<usize>>,
+    phrases: Vec<Vec<Phrase>>,
+    profile: Profile,
+    history: Option<History>,
+}
+
+impl Router {
+    /// Starts a router for a directory; each department inherits the matters of the kinds of
+    /// the general map it matches by name and duties (a merged bureau inherits several).
+    pub fn builder(directory: &[Department], kinds: &[DepartmentKind]) -> RouterBuilder {
+        let assigned = assign_kinds(directory, kinds);
+        let phrases = directory
+            .iter()
+            .zip(&assigned)
+            .map(|(d, ks)| department_phrases(d, ks.iter().map(|&k| &kinds[k])))
+            .collect();
+        RouterBuilder {
+            departments: directory.to_vec(),
+            kinds: kinds.to_vec(),
+            assigned,
+            phrases,
+            history: Vec::new(),
+        }
+    }
+
+    /// Names of the general-map kinds a directory department was matched to.
+    pub fn kinds_of(&self, code: &str) -> Vec<&str> {
+        self.departments
+            .iter()
+            .position(|d| d.code == code)
+            .map(|d| {
+                self.assigned[d]
+                    .iter()
+                    .map(|&k| self.kinds[k].kind.as_str())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Number of history tickets the router learnt from.
+    pub fn history_len(&self) -> usize {
+        self.history.as_ref().map_or(0, |h| h.docs.len())
+    }
+
+    /// Departments for a ticket, best first (at most ten, only those with some evidence).
+    /// `ticket_type` (投诉/咨询…) is accepted for the API's sake and does not change scores.
+    pub fn suggest(
+        &self,
+        text: &str,
+        _ticket_type: Option<&str>,
+        extra: &[Signal],
+    ) -> Vec<Suggestion> {
+        let n = self.departments.len();
+        let chars = normalize(text);
+        let mut scores = vec![0.0f64; n];
+        let profile = self.profile.scores(&chars);
+        let top_profile = profile.iter().cloned().fold(0.0, f64::max);
+        let (history_weight, margins, similar) = match &self.history {
+            Some(h) => (h.weight(), h.margins(&chars), h.similar(&chars, 5)),
+            None => (0.0, vec![-1.0; n], Vec::new()),
+        };
+        let profile_weight = 1.0 - history_weight;
+        for d in 0..n {
+            if top_profile > 0.0 {
+                scores[d] += profile_weight * profile[d] / top_profile;
+            }
+            if history_weight > 0.0 {
+                scores[d] += history_weight * margins[d];
+            }
+        }
+        let top_signal = extra.iter().map(|s| s.score).fold(0.0, f64::max);
+        let mut signal_reasons: Vec<Vec<&str>> = vec![Vec::new(); n];
+        let mut signal_best = vec![0.0f64; n];
+        for s in extra {
+            let Some(d) = self.departments.iter().position(|x| x.code == s.department) else {
+                continue;
+            };
+            if top_signal > 0.0 && s.score.is_finite() {
+                signal_best[d] = signal_best[d].max(s.score.max(0.0) / top_signal);
+            }
+            if !s.reason.is_empty() && signal_reasons[d].len() < 2 {
+                signal_reasons[d].push(&s.reason);
+            }
+        }
+        for d in 0..n {
+            scores[d] += SIGNAL_WEIGHT * signal_best[d];
+        }
+        let mut order: Vec<usize> = (0..n)
+            .filter(|&d| profile[d] > 0.0 || signal_best[d] > 0.0 || self.history.is_some())
+            .collect();
+        order.sort_by(|&a, &b| {
+            scores[b]
+                .total_cmp(&scores[a])
+                .then_with(|| self.departments[a].code.cmp(&self.departments[b].code))
+        });
+        order.truncate(MAX_SUGGESTIONS);
+        order
+            .into_iter()
+            .map(|d| Suggestion {
+                department: self.departments[d].code.clone(),
+                score: (scores[d] * 1000.0).round() / 1000.0,
+                reason: self.reason(d, &chars, &signal_reasons[d], &similar),
+            })
+            .collect()
+    }
+
+    fn reason(
+        &self,
+        d: usize,
+        chars: &[char],
+        signals: &[&str],
+        similar: &[(usize, f32)],
+    ) -> String {
+        let text: String = chars.iter().collect();
+        let mut parts = Vec::new();
+        let mut matched: Vec<&str> = Vec::new();
+        for p in &self.phrases[d] {
+            let t = p.text.as_str();
+            if p.citable && t.chars().count() >= 2 && text.contains(t) && !matched.contains(&t) {
+                matched.push(t);
+            }
+        }
+        matched.sort_by_key(|t| std::cmp::Reverse(t.chars().count()));
+        let mut shown: Vec<&str> = Vec::new();
+        for t in matched {
+            if shown.len() < 4 && !shown.iter().any(|s| s.contains(t)) {
+                shown.push(t);
+            }
+        }
+        if !shown.is_empty() {
+            parts.push(format!("职责与事项匹配：{}", shown.join("、")));
+        }
+        let kinds = &self.assigned[d];
+        if !kinds.is_empty() && !shown.is_empty() {
+            let names: Vec<&str> = kinds.iter().map(|&k| self.kinds[k].kind.as_str()).collect();
+            parts.push(format!("归口：{}", names.join("、")));
+        }
+        if !signals.is_empty() {
+            parts.push(format!("知识库命中：{}", signals.join("；")));
+        }
+        if let Some(h) = &self.history {
+            let same: Vec<usize> = similar
+                .iter()
+                .filter(|(i, _)| h.docs[*i].1 == d)
+                .map(|(i, _)| *i)
+                .collect();
+            if let Some(&first) = same.first() {
+                let example: String = h.docs[first].0.chars().take(30).collect();
+                parts.push(format!(
+                    "相似历史工单 {} 件由其办理，如「{example}」",
+                    same.len()
+                ));
+            }
+        }
+        if parts.is_empty() {
+            parts.push(format!("部门职责：{}", self.departments[d].name));
+        }
+        parts.join("；")
+    }
+}
+
+/// Matches general-map kinds to directory departments: a kind name inside the department's
+/// name, the department's keywords found in the kind's text, the kind's matters found in the
+/// department's duties. Each kind goes to its best department(s), if the match is clear.
+fn assign_kinds(directory: &[Department], kinds: &[DepartmentKind]) -> Vec<Vec<usize>> {
+    let mut assigned = vec![Vec::new(); directory.len()];
+    for (k, kind) in kinds.iter().enumerate() {
+        let kind_text = format!(
+            "{}{}{}",
+            kind.names.concat(),
+            kind.duties,
+            kind.matters.concat()
+        );
+        let sims: Vec<f64> = directory
+            .iter()
+            .map(|d| {
+                let own = format!("{}{}{}", d.name, d.duties, d.keywords.concat());
+                let name = if kind.names.iter().any(|n| d.name.contains(n.as_str())) {
+                    1.0
+                } else {
+                    0.0
+                };
+                let keywords = d
+                    .keywords
+                    .iter()
+                    .filter(|w| kind_text.contains(w.as_str()))
+                    .count() as f64
+                    / d.keywords.len().max(1) as f64;
+                let matters = kind
+                    .matters
+                    .iter()
+                    .filter(|m| m.chars().count() >= 2 && own.contains(m.as_str()))
+                    .count() as f64;
+                name + keywords + (matters / 6.0).min(1.0)
+            })
+            .collect();
+        let best = sims.iter().cloned().fold(0.0, f64::max);
+        for (d, s) in sims.iter().enumerate() {
+            if *s >= 0.5f64.max(0.6 * best) {
+                assigned[d].push(k);
+            }
+        }
+    }
+    assigned
+}
+
+fn department_phrases<'a>(
+    d: &Department,
+    kinds: impl Iterator<Item = &'a DepartmentKind>,
+) -> Vec<Phrase> {
+    let phrase = |text: &str, weight: f32, citable: bool| Phrase {
+        text: text.to_string(),
+        weight,
+        citable,
+    };
+    let mut out = vec![phrase(short_name(&d.name), 2.0, false)];
+    out.extend(d.keywords.iter().map(|w| phrase(w, 2.0, true)));
+    out.extend(duty_clauses(&d.duties).map(|c| phrase(c, 1.0, true)));
+    for kind in kinds {
+        out.extend(kind.matters.iter().map(|m| phrase(m, 1.0, true)));
+        out.extend(kind.names.iter().map(|n| phrase(n, 0.5, false)));
+    }
+    out
+}
+
+/// The department name without the leading place name (江州市…, 云溪县…).
+fn short_name(name: &str) -> &str {
+    for (i, c) in name.char_indices() {
+        if matches!(c, '市' | '县' | '区') {
+            let rest = &name[i + c.len_utf8()..];
+            if rest.chars().count() >= 2 {
+                return rest;
+            }
+        }
+    }
+    name
+}
+
+fn duty_clauses(duties: &str) -> impl Iterator<Item = &str> {
+    duties
+        .split(|c: char| "、，。；,;（）()和及与".contains(c))
+        .flat_map(|c| c.split("负责"))
+        .map(str::trim)
+        .filter(|c| c.chars().count() >= 2)
+}
+
+/// Lower-cased letters, digits and CJK characters; everything else is dropped.
+fn normalize(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Calls `f(n, hash)` for every character n-gram of length 1..=max_n.
+fn for_each_gram(chars: &[char], max_n: usize, mut f: impl FnMut(usize, u64)) {
+    for i in 0..chars.len() {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for (j, c) in chars[i..].iter().take(max_n).enumerate() {
+            h ^= *c as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            h ^= h >> 29;
+            f(j + 1, h);
+        }
+    }
+}
+
+/// BM25 over character 1–2-grams of each department's weighted phrases.
+struct Profile {
+    postings: HashMap<u64, Vec<(u32, f32)>>,
+    idf: HashMap<u64, f32>,
+    norms: Vec<f32>,
+}
+
+const BM25_K1: f32 = 1.2;
+const BM25_B: f32 = 0.75;
+
+impl Profile {
+    fn build(phrases: &[Vec<Phrase>]) -> Profile {
+        let n = phrases.len();
+        let mut tfs: Vec<HashMap<u64, f32>> = vec![HashMap::new(); n];
+        for (d, list) in phrases.iter().enumerate() {
+            for p in list {
+                let mut seen: Vec<u64> = Vec::new();
+                for_each_gram(&normalize(&p.text), 2, |_, h| seen.push(h));
+                seen.sort_unstable();
+                seen.dedup();
+                for h in seen {
+                    *tfs[d].entry(h).or_default() += p.weight;
+                }
+            }
+        }
+        let lens: Vec<f32> = tfs.iter().map(|t| t.values().sum()).collect();
+        let avg = (lens.iter().sum::<f32>() / n.max(1) as f32).max(1.0);
+        let mut postings: HashMap<u64, Vec<(u32, f32)>> = HashMap::new();
+        for (d, tf) in tfs.iter().enumerate() {
+            for (&h, &t) in tf {
+                postings.entry(h).or_default().push((d as u32, t));
+            }
+        }
+        let idf = postings
+            .iter()
+            .map(|(&h, list)| {
+                let df = list.len() as f32;
+                (h, (1.0 + (n as f32 - df + 0.5) / (df + 0.5)).ln())
+            })
+            .collect();
+        let norms = lens
+            .iter()
+            .map(|l| BM25_K1 * (1.0 - BM25_B + BM25_B * l / avg))
+            .collect();
+        Profile {
+            postings,
+            idf,
+            norms,
+        }
+    }
+
+    fn scores(&self, chars: &[char]) -> Vec<f64> {
+        let mut grams: Vec<(u64, usize)> = Vec::new();
+        for_each_gram(chars, 2, |n, h| grams.push((h, n)));
+        grams.sort_unstable();
+        grams.dedup();
+        let mut scores = vec![0.0f64; self.norms.len()];
+        for (h, len) in grams {
+            let (Some(list), Some(idf)) = (self.postings.get(&h), self.idf.get(&h)) else {
+                continue;
+            };
+            for &(d, tf) in list {
+                let d = d as usize;
+                let s = idf * tf * (BM25_K1 + 1.0) / (tf + self.norms[d]) * len as f32;
+                scores[d] += s as f64;
+            }
+        }
+        scores
+    }
+}
+
+/// What routing history teaches: a linear classifier and an index of similar past tickets.
+struct History {
+    docs: Vec<(String, usize)>,
+    vocab: HashMap<u64, u32>,
+    idf: Vec<f32>,
+    /// Per feature, the non-negligible (department, weight) pairs; the last row is the bias.
+    weights: Vec<Vec<(u32, f32)>>,
+    bias: Vec<f32>,
+    /// Per feature of length ≥ 2, (ticket, tf-idf weight), for the nearest tickets.
+    postings: Vec<Vec<(u32, f32)>>,
+    departments: usize,
+}
+
+const SVM_C: f64 = 2.0;
+const SVM_EPOCHS: usize = 10;
+const HISTORY_GRAMS: usize = 3;
+
+type SparseVec = Vec<(u32, f32)>;
+
+impl History {
+    fn train(docs: &[(String, usize)], departments: usize) -> Option<History> {
+        if docs.is_empty() {
+            return None;
+        }
+        let mut vocab: HashMap<u64, u32> = HashMap::new();
+        let mut df: Vec<u32> = Vec::new();
+        let mut raw: Vec<Vec<(u32, f32, usize)>> = Vec::with_capacity(docs.len());
+        for (text, _) in docs {
+            let mut counts: HashMap<u32, (f32, usize)> = HashMap::new();
+            for_each_gram(&normalize(text), HISTORY_GRAMS, |n, h| {
+                let next = vocab.len() as u32;
+                let id = *vocab.entry(h).or_insert(next);
+                if id as usize == df.len() {
+                    df.push(0);
+                }
+                counts.entry(id).or_insert((0.0, n)).0 += 1.0;
+            });
+            for id in counts.keys() {
+                df[*id as usize] += 1;
+            }
+            let mut v: Vec<(u32, f32, usize)> =
+                counts.into_iter().map(|(id, (c, n))| (id, c, n)).collect();
+            v.sort_unstable_by_key(|x| x.0);
+            raw.push(v);
+        }
+        let n = docs.len() as f32;
+        let idf: Vec<f32> = df
+            .iter()
+            .map(|&d| ((1.0 + n) / (1.0 + d as f32)).ln() + 1.0)
+            .collect();
+        let vectors: Vec<SparseVec> = raw
+            .iter()
+            .map(|v| tfidf(v.iter().map(|&(id, c, _)| (id, c)), &idf))
+            .collect();
+        let mut postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); idf.len()];
+        for (i, (v, r)) in vectors.iter().zip(&raw).enumerate() {
+            for (&(id, w), &(_, _, len)) in v.iter().zip(r) {
+                if len >= 2 {
+                    postings[id as usize].push((i as u32, w));
+                }
+            }
+        }
+        let labels: Vec<usize> = docs.iter().map(|(_, d)| *d).collect();
+        let order = permutation(docs.len());
+        let mut weights: Vec<Vec<(u32, f32)>> = vec![Vec::new(); idf.len()];
+        let mut bias = vec![-1.0f32; departments];
+        for (class, b) in bias.iter_mut().enumerate() {
+            if !labels.contains(&class) {
+                continue;
+            }
+            let (w, wb) = train_class(&vectors, &labels, class, idf.len(), &order);
+            *b = wb;
+            for (id, x) in w.into_iter().enumerate() {
+                if x.abs() > 1e-3 {
+                    weights[id].push((class as u32, x));
+                }
+            }
+        }
+        Some(History {
+            docs: docs.to_vec(),
+            vocab,
+            idf,
+            weights,
+            bias,
+            postings,
+            departments,
+        })
+    }
+
+    /// How much history counts against the profile: grows with tickets per department.
+    fn weight(&self) -> f64 {
+        let n = self.docs.len() as f64;
+        n / (n + 5.0 * self.departments as f64)
+    }
+
+    fn vector(&self, chars: &[char]) -> (SparseVec, Vec<usize>) {
+        let mut counts: HashMap<u32, (f32, usize)> = HashMap::new();
+        for_each_gram(chars, HISTORY_GRAMS, |n, h| {
+            if let Some(&id) = self.vocab.get(&h) {
+                counts.entry(id).or_insert((0.0, n)).0 += 1.0;
+            }
+        });
+        let mut v: Vec<(u32, f32, usize)> =
+            counts.into_iter().map(|(id, (c, n))| (id, c, n)).collect();
+        v.sort_unstable_by_key(|x| x.0);
+        let lens = v.iter().map(|x| x.2).collect();
+        (tfidf(v.iter().map(|&(id, c, _)| (id, c)), &self.idf), lens)
+    }
+
+    fn margins(&self, chars: &[char]) -> Vec<f64> {
+        let (v, _) = self.vector(chars);
+        let mut m: Vec<f64> = self.bias.iter().map(|&b| b as f64).collect();
+        for (id, x) in v {
+            for &(c, w) in &self.weights[id as usize] {
+                m[c as usize] += (x * w) as f64;
+            }
+        }
+        m
+    }
+
+    /// The most similar past tickets (cosine over 2–3-grams), best first.
+    fn similar(&self, chars: &[char], k: usize) -> Vec<(usize, f32)> {
+        let (v, lens) = self.vector(chars);
+        let mut acc: HashMap<u32, f32> = HashMap::new();
+        for ((id, x), len) in v.into_iter().zip(lens) {
+            if len < 2 {
+                continue;
+            }
+            for &(doc, w) in &self.postings[id as usize] {
+                *acc.entry(doc).or_default() += x * w;
+            }
+        }
+        let mut best: Vec<(usize, f32)> = acc.into_iter().map(|(d, s)| (d as usize, s)).collect();
+        best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        best.truncate(k);
+        best
+    }
+}
+
+/// Sub-linear TF × IDF, L2-normalised.
+fn tfidf(counts: impl Iterator<Item = (u32, f32)>, idf: &[f32]) -> SparseVec {
+    let mut v: SparseVec = counts
+        .map(|(id, c)| (id, (1.0 + c.ln()) * idf[id as usize]))
+        .collect();
+    let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        for (_, x) in &mut v {
+            *x /= norm;
+        }
+    }
+    v
+}
+
+/// A fixed-seed permutation of 0..n (xorshift), so training is deterministic.
+fn permutation(n: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    for i in (1..n).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        order.swap(i, (state % (i as u64 + 1)) as usize);
+    }
+    order
+}
+
+/// One-vs-rest L2-regularised squared-hinge SVM by dual coordinate descent (as liblinear),
+/// with a bias feature of value 1. Returns (weights, bias).
+fn train_class(
+    vectors: &[SparseVec],
+    labels: &[usize],
+    class: usize,
+    features: usize,
+    order: &[usize],
+) -> (Vec<f32>, f32) {
+    let diag = 0.5 / SVM_C;
+    let mut w = vec![0.0f64; features];
+    let mut b = 0.0f64;
+    let mut alpha = vec![0.0f64; vectors.len()];
+    let sq: Vec<f64> = vectors
+        .iter()
+        .map(|v| v.iter().map(|(_, x)| (*x as f64).powi(2)).sum::<f64>() + 1.0 + diag)
+        .collect();
+    for _ in 0..SVM_EPOCHS {
+        let mut largest_step = 0.0f64;
+        for &i in order {
+            let y = if labels[i] == class { 1.0 } else { -1.0 };
+            let dot: f64 = vectors[i]
+                .iter()
+                .map(|&(id, x)| w[id as usize] * x as f64)
+                .sum::<f64>()
+                + b;
+            let g = y * dot - 1.0 + diag * alpha[i];
+            let pg = if alpha[i] == 0.0 { g.min(0.0) } else { g };
+            if pg.abs() < 1e-12 {
+                continue;
+            }
+            let old = alpha[i];
+            alpha[i] = (old - g / sq[i]).max(0.0);
+            let step = (alpha[i] - old) * y;
+            largest_step = largest_step.max(step.abs());
+            for &(id, x) in &vectors[i] {
+                w[id as usize] += step * x as f64;
+            }
+            b += step;
+        }
+        if largest_step < 1e-4 {
+            break;
+        }
+    }
+    (w.into_iter().map(|x| x as f32).collect(), b as f32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dept(code: &str, name: &str, duties: &str, keywords: &[&str]) -> Department {
+        Department {
+            code: code.into(),
+            name: name.into(),
+            duties: duties.into(),
+            keywords: keywords.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn directory() -> Vec<Department> {
+        vec![
+            dept(
+                "WATER",
+                "测试市供水有限公司",
+                "负责城市供水、水费收缴和停水通知。",
+                &["停水", "水费"],
+            ),
+            dept(
+                "CG",
+                "测试市综合行政执法局",
+                "负责市容环境卫生、占道经营和违法建设查处。",
+                &["占道", "违建"],
+            ),
+            dept(
+                "GA",
+                "测试市公安局",
+                "负责户籍、身份证、出入境证件和道路交通安全管理（交警）。",
+                &["户籍", "身份证", "出入境", "交警"],
+            ),
+        ]
+    }
+
+    fn kinds() -> Vec<DepartmentKind> {
+        let kind = |kind: &str, names: &[&str], duties: &str, matters: &[&str]| DepartmentKind {
+            kind: kind.into(),
+            names: names.iter().map(|s| s.to_string()).collect(),
+            duties: duties.into(),
+            matters: matters.iter().map(|s| s.to_string()).collect(),
+        };
+        vec![
+            kind(
+                "供水",
+                &["自来水公司", "供水有限公司"],
+                "负责城市供水。",
+                &["水压低", "水管爆裂", "自来水发黄", "停水"],
+            ),
+            kind(
+                "城管",
+                &["城管局", "综合行政执法局"],
+                "负责市容。",
+                &["摆摊", "路灯不亮", "占道经营", "违建"],
+            ),
+            kind(
+                "交警",
+                &["交警支队"],
+                "负责道路交通安全管理、驾驶证。",
+                &["驾照", "闯红灯", "交通事故", "驾驶证", "交警", "道路交通"],
+            ),
+            kind(
+                "出入境",
+                &["出入境管理局"],
+                "负责出入境证件。",
+                &["护照", "港澳通行证", "出入境", "出入境证件"],
+            ),
+        ]
+    }
+
+    #[test]
+    fn builtin_map_parses_and_is_rich() {
+        let kinds = builtin_kinds();
+        assert!(kinds.len() >= 35, "{} kinds", kinds.len());
+        assert!(kinds
+            .iter()
+            .all(|k| !k.names.is_empty() && k.matters.len() >= 5));
+        let total: usize = kinds.iter().map(|k| k.matters.len()).sum();
+        assert!(total >= 1500);
+    }
+
+    #[test]
+    fn parse_kinds_reports_the_bad_line() {
+        let err = parse_kinds("\n{\"kind\":1}\n").unwrap_err();
+        assert!(err.contains("第 2 行"), "{err}");
+    }
+
+    #[test]
+    fn merged_bureau_inherits_several_kinds() {
+        let router = Router::builder(&directory(), &kinds()).build();
+        assert_eq!(router.kinds_of("WATER"), vec!["供水"]);
+        assert_eq!(router.kinds_of("CG"), vec!["城管"]);
+        let ga = router.kinds_of("GA");
+        assert!(ga.contains(&"交警") && ga.contains(&"出入境"), "{ga:?}");
+    }
+
+    #[test]
+    fn routes_calls_that_name_only_a_matter_of_the_kind() {
+        let router = Router::builder(&directory(), &kinds()).build();
+        let cases = [
+            ("小区楼上水压低得很", "WATER"),
+            ("门口天天有人摆摊", "CG"),
+            ("驾照被扣分了怎么办", "GA"),
+            ("想办护照出国", "GA"),
+        ];
+        for (text, want) in cases {
+            let got = router.suggest(text, None, &[]);
+            assert_eq!(got[0].department, want, "{text}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn reason_names_the_matched_matters_and_kind() {
+        let router = Router::builder(&directory(), &kinds()).build();
+        let got = router.suggest("街上的水管爆裂了，一直冒水", Some("求助"), &[]);
+        assert_eq!(got[0].department, "WATER");
+        assert!(got[0].reason.contains("水管爆裂"), "{}", got[0].reason);
+        assert!(got[0].reason.contains("供水"), "{}", got[0].reason);
+    }
+
+    #[test]
+    fn signals_add_candidates_and_their_reasons() {
+        let router = Router::builder(&directory(), &kinds()).build();
+        let signals = [Signal {
+            department: "CG".into(),
+            score: 12.0,
+            reason: "知识条目「占道经营如何举报」".into(),
+        }];
+        let got = router.suggest("嗯嗯", None, &signals);
+        assert_eq!(got[0].department, "CG");
+        assert!(got[0].reason.contains("占道经营如何举报"));
+        let unknown = [Signal {
+            department: "NOPE".into(),
+            score: 1.0,
+            reason: String::new(),
+        }];
+        assert!(router.suggest("嗯嗯", None, &unknown).is_empty());
+    }
+
+    #[test]
+    fn history_teaches_what_the_directory_does_not_say() {
+        let tickets = [
+            ("小区里的流浪猫太多了", "CG"),
+            ("流浪猫半夜叫，吵得睡不着", "CG"),
+            ("楼下流浪猫到处拉屎", "CG"),
+            ("邻居家的狗咬人了", "GA"),
+            ("遛狗不牵绳，狗咬了小孩", "GA"),
+            ("大狗在小区追着人咬", "GA"),
+            ("家里的水很浑浊", "WATER"),
+        ];
+        let router = Router::builder(&directory(), &kinds())
+            .history(tickets.iter().copied())
+            .build();
+        assert_eq!(router.history_len(), 7);
+        let got = router.suggest("流浪猫在楼道里生了一窝", None, &[]);
+        assert_eq!(got[0].department, "CG", "{got:?}");
+        assert!(got[0].reason.contains("相似历史工单"), "{}", got[0].reason);
+        let got = router.suggest("被狗咬了找谁", None, &[]);
+        assert_eq!(got[0].department, "GA", "{got:?}");
+    }
+
+    #[test]
+    fn history_of_unknown_departments_is_ignored_and_results_are_deterministic() {
+        let router = Router::builder(&directory(), &kinds())
+            .history([("随便说说", "ELSEWHERE")])
+            .entry("WATER", "水表坏了怎么换")
+            .build();
+        assert_eq!(router.history_len(), 0);
+        let a = router.suggest("水表坏了", None, &[]);
+        let b = router.suggest("水表坏了", None, &[]);
+        assert_eq!(a, b);
+        assert_eq!(a[0].department, "WATER");
+    }
+
+    #[test]
+    fn short_name_drops_the_place() {
+        assert_eq!(short_name("江州市市场监督管理局"), "市场监督管理局");
+        assert_eq!(short_name("国网江州供电公司"), "国网江州供电公司");
+        assert!(short_name("云溪县城管局").starts_with("城管"));
+    }
+}
