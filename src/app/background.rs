@@ -1,5 +1,6 @@
 //! Background work of a running service, started and stopped with it: keeping the index in
-//! step with the database, and watching ticket deadlines (临期、超期预警, callbacks waiting).
+//! step with the database, watching ticket deadlines (临期、超期预警, callbacks waiting), and
+//! keeping the routing model up to date.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,7 +23,8 @@ impl Background {
         Background {
             tasks: vec![
                 tokio::spawn(sync_index(app.clone())),
-                tokio::spawn(watch_deadlines(app)),
+                tokio::spawn(watch_deadlines(app.clone())),
+                tokio::spawn(refresh_routing(app)),
             ],
         }
     }
@@ -84,6 +86,22 @@ async fn watch_deadlines(app: Arc<App>) {
             Err(err) => {
                 tracing::warn!(code = err.code.as_str(), message = %err.message, "deadline check failed")
             }
+        }
+    }
+}
+
+/// How often routing checks whether its model is stale.
+const ROUTING_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Rebuilds the routing model when the directory or the ticket history changed (imports,
+/// tickets closed, other replicas).
+async fn refresh_routing(app: Arc<App>) {
+    let mut ticker = ticker(ROUTING_REFRESH_INTERVAL);
+    ticker.tick().await;
+    loop {
+        ticker.tick().await;
+        if let Err(err) = app.routing().refresh().await {
+            tracing::warn!(code = err.code.as_str(), message = %err.message, "routing refresh failed");
         }
     }
 }

@@ -3,11 +3,13 @@
 
 mod access;
 mod background;
+mod routing;
 mod searches;
 mod ticket_stats;
 mod tickets;
 
 pub use access::FIRST_ADMIN;
+pub use routing::{RoutingDesk, RoutingRequest, RoutingSuggestion};
 pub use searches::{SearchLogEntry, READ_SEARCH};
 pub use tickets::{SimilarTicket, TicketDesk, TicketDetail, TicketPage, TicketQuery, READ_TICKET};
 
@@ -40,6 +42,8 @@ pub struct App {
     pub clock: Clock,
     pub calendar: WorkCalendar,
     pub policy: DeadlinePolicy,
+    /// The routing model, rebuilt when the directory or the ticket history changes.
+    router: routing::RouterCell,
 }
 
 /// How the index was brought up to date.
@@ -81,6 +85,7 @@ impl App {
             index: Arc::new(index),
             calendar,
             policy,
+            router: routing::RouterCell::default(),
         })
     }
 
@@ -467,6 +472,7 @@ pub async fn prepare_service(config: Config) -> AppResult<Service> {
         }
         sync => tracing::info!(?sync, documents = app.index.doc_count(), "index ready"),
     }
+    app.routing().refresh().await?;
     let background = background::Background::start(app.clone());
     Ok(Service { app, background })
 }

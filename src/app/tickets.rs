@@ -5,6 +5,7 @@
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
+use super::routing::RoutingSuggestion;
 use super::App;
 use crate::db::TicketFilter;
 use crate::domain::access::{Identity, Role};
@@ -32,6 +33,9 @@ pub struct TicketDetail {
     pub history: Vec<TicketEventView>,
     /// Numbers of the tickets merged into this one (并单).
     pub merged: Vec<String>,
+    /// Suggested departments (智能派单) while the ticket awaits dispatch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routing: Option<Vec<RoutingSuggestion>>,
 }
 
 /// One page of a ticket list.
@@ -243,11 +247,23 @@ impl TicketDesk<'_> {
             .into_iter()
             .map(|t| t.number)
             .collect();
+        let routing = if ticket.status == TicketStatus::New && caller.role != Role::Department {
+            let routing = self.app.routing();
+            let suggestions = routing.suggest_for(
+                &ticket.content,
+                Some(ticket.ticket_type.as_str()),
+                ticket.region.clone(),
+            );
+            Some(suggestions.await?)
+        } else {
+            None
+        };
         let now = self.app.clock.now();
         Ok(TicketDetail {
             ticket: TicketView::of(ticket, unmasked, now, &self.app.calendar),
             history: history.into_iter().map(TicketEventView::from).collect(),
             merged,
+            routing,
         })
     }
 

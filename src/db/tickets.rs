@@ -623,3 +623,25 @@ impl Db {
             .collect()
     }
 }
+
+impl Db {
+    /// Changes whenever the department directory or what routing learns from changes.
+    pub async fn routing_stamp(&self) -> AppResult<String> {
+        let (departments, last_update): (i64, Option<String>) =
+            sqlx::query_as("SELECT COUNT(*), MAX(updated_at) FROM departments")
+                .fetch_one(&self.pool)
+                .await?;
+        let (history,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM ticket_history")
+            .fetch_one(&self.pool)
+            .await?;
+        let (closed,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM tickets WHERE status = 'closed' AND resolution = 'dispatch'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(format!(
+            "{departments}/{}/{history}/{closed}",
+            last_update.unwrap_or_default()
+        ))
+    }
+}

@@ -9,6 +9,7 @@ mod error;
 mod health;
 mod metrics;
 mod openapi;
+mod routing;
 mod search;
 mod searches;
 mod stats;
@@ -112,6 +113,7 @@ fn router_with_state(app: AppState) -> Router {
                 .merge(transitions::router())
                 .merge(calendar::router())
                 .merge(stats::router())
+                .merge(routing::router())
                 .merge(openapi::router())
                 .route_layer(middleware::from_fn_with_state(
                     app.clone(),

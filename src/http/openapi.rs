@@ -48,6 +48,7 @@ use super::AppState;
         super::transitions::similar,
         super::calendar::due,
         super::stats::departments,
+        super::routing::suggest,
         openapi,
     ),
     components(schemas(super::ErrorBody, super::ErrorDetail)),

@@ -17,6 +17,7 @@ mod metrics;
 mod openapi;
 mod quality;
 mod robustness;
+mod routing;
 mod search;
 mod search_filters;
 mod searches;
