@@ -15,6 +15,8 @@ use crate::error::{AppError, AppResult, Code};
 
 /// Knowledge hits whose departments count as a signal.
 const ENTRY_SIGNALS: usize = 5;
+/// Longest accepted text, as for a ticket's summary.
+const MAX_TEXT_CHARS: usize = crate::domain::ticket_view::MAX_CONTENT_CHARS;
 /// Suggestions returned.
 const SUGGESTIONS: usize = 5;
 
@@ -53,7 +55,7 @@ impl RouterCell {
 #[serde(deny_unknown_fields)]
 pub struct RoutingRequest {
     /// 诉求内容（话务员摘要或转写）
-    #[schema(min_length = 1, max_length = 4000)]
+    #[schema(min_length = 1, max_length = 4000, pattern = "\\S")]
     pub text: String,
     /// 诉求类型（咨询 求助 投诉 举报 建议 表扬）
     #[serde(rename = "type")]
@@ -152,6 +154,12 @@ impl RoutingDesk<'_> {
         let text = request.text.trim();
         if text.is_empty() {
             return Err(AppError::new(Code::FieldEmpty, "text 不能为空"));
+        }
+        if request.text.chars().count() > MAX_TEXT_CHARS {
+            return Err(AppError::new(
+                Code::ContentTooLong,
+                format!("text 最长 {MAX_TEXT_CHARS} 字"),
+            ));
         }
         self.suggest_for(
             text,

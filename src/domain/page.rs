@@ -18,7 +18,13 @@ impl Page {
         let number = |name: &str, value: Option<&str>| -> AppResult<Option<usize>> {
             value
                 .map(|v| {
-                    v.trim().parse::<usize>().map_err(|_| {
+                    let v = v.trim();
+                    // A number too large for this machine is still a number: it saturates
+                    // (an offset past the end finds nothing).
+                    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+                        return Ok(v.parse::<usize>().unwrap_or(usize::MAX));
+                    }
+                    v.parse::<usize>().map_err(|_| {
                         AppError::new(
                             Code::InvalidParameter,
                             format!("{name} 应为非负整数，收到 {v:?}"),

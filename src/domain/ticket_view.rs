@@ -32,7 +32,7 @@ pub struct NewTicket {
     #[serde(default = "default_urgency")]
     pub urgency: Urgency,
     /// 话务员填写的诉求摘要，必填
-    #[schema(min_length = 1, max_length = 4000)]
+    #[schema(min_length = 1, max_length = 4000, pattern = "\\S")]
     pub content: String,
     /// 通话转写（可选）
     #[schema(max_length = 50000)]

@@ -44,7 +44,7 @@ const MAX_WORKING_DAYS: u32 = 365;
     path = "/api/v1/calendar/due",
     tag = "tickets",
     params(
-        ("from" = String, Query, description = "起算日期 YYYY-MM-DD（当天不计）"),
+        ("from" = String, Query, format = Date, description = "起算日期 YYYY-MM-DD（当天不计）"),
         ("working_days" = u32, Query, minimum = 0, maximum = 365, description = "工作日数"),
     ),
     responses(

@@ -31,8 +31,8 @@ pub struct DepartmentList {
     path = "/api/v1/departments",
     tag = "knowledge",
     params(
-        ("limit" = Option<usize>, Query, description = "1–200，默认 50"),
-        ("offset" = Option<usize>, Query, description = "跳过的条数"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 200, description = "1–200，默认 50"),
+        ("offset" = Option<usize>, Query, minimum = 0, description = "跳过的条数"),
     ),
     responses(
         (status = 200, description = "部门列表", body = DepartmentList),

@@ -33,11 +33,11 @@ pub struct SearchParams {
     path = "/api/v1/search",
     tag = "knowledge",
     params(
-        ("q" = String, Query, description = "问题、关键词或语音转写，最长 2000 字"),
+        ("q" = String, Query, min_length = 1, max_length = 2000, pattern = "\\S", description = "问题、关键词或语音转写，最长 2000 字"),
         ("region" = Option<String>, Query, description = "来电人所在区县"),
         ("department" = Option<String>, Query, description = "只看该部门的条目"),
         ("category" = Option<String>, Query, description = "只看该分类的条目"),
-        ("limit" = Option<usize>, Query, description = "1–50，默认 10"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 50, description = "1–50，默认 10"),
         ("include_expired" = Option<bool>, Query, description = "也返回已失效条目"),
     ),
     responses(

@@ -54,8 +54,8 @@ pub struct AuditList {
     path = "/api/v1/searches",
     tag = "search log",
     params(
-        ("limit" = Option<usize>, Query, description = "1–200，默认 50"),
-        ("offset" = Option<usize>, Query, description = "跳过的条数"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 200, description = "1–200，默认 50"),
+        ("offset" = Option<usize>, Query, minimum = 0, description = "跳过的条数"),
         ("no_answer" = Option<bool>, Query, description = "true 只看无答案的检索，false 只看有答案的"),
     ),
     responses(
@@ -111,8 +111,8 @@ pub async fn one(
     path = "/api/v1/audit",
     tag = "access",
     params(
-        ("limit" = Option<usize>, Query, description = "1–200，默认 50"),
-        ("offset" = Option<usize>, Query, description = "跳过的条数"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 200, description = "1–200，默认 50"),
+        ("offset" = Option<usize>, Query, minimum = 0, description = "跳过的条数"),
     ),
     responses(
         (status = 200, description = "审计记录", body = AuditList),

@@ -24,12 +24,21 @@ pub fn router() -> Router<AppState> {
 pub struct StatsParams {
     from: Option<String>,
     to: Option<String>,
-    format: Option<String>,
+    format: Option<StatsFormat>,
+}
+
+/// The report's format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StatsFormat {
+    #[default]
+    Json,
+    Csv,
 }
 
 fn date_param(name: &str, value: Option<&str>, default: Date) -> AppResult<Date> {
     match value.map(str::trim) {
-        None | Some("") => Ok(default),
+        None => Ok(default),
         Some(text) => parse_date(text).ok_or_else(|| {
             AppError::new(
                 Code::InvalidParameter,
@@ -47,9 +56,9 @@ fn date_param(name: &str, value: Option<&str>, default: Date) -> AppResult<Date>
     path = "/api/v1/stats/departments",
     tag = "tickets",
     params(
-        ("from" = Option<String>, Query, description = "起始日期 YYYY-MM-DD（含），默认本月 1 日"),
-        ("to" = Option<String>, Query, description = "结束日期 YYYY-MM-DD（含），默认今天"),
-        ("format" = Option<String>, Query, description = "json（默认）或 csv"),
+        ("from" = Option<String>, Query, format = Date, description = "起始日期 YYYY-MM-DD（含），默认本月 1 日"),
+        ("to" = Option<String>, Query, format = Date, description = "结束日期 YYYY-MM-DD（含），默认今天"),
+        ("format" = Option<StatsFormat>, Query, description = "json（默认）或 csv"),
     ),
     responses(
         (status = 200, description = "统计报表", body = StatsReport),
@@ -69,16 +78,7 @@ pub async fn departments(
     let month_start = today.replace_day(1).unwrap_or(today);
     let from = date_param("from", params.from.as_deref(), month_start)?;
     let to = date_param("to", params.to.as_deref(), today)?;
-    let csv = match params.format.as_deref().map(str::trim) {
-        None | Some("") | Some("json") => false,
-        Some("csv") => true,
-        Some(other) => {
-            return Err(AppError::new(
-                Code::InvalidParameter,
-                format!("format 应为 json 或 csv，收到 {other:?}"),
-            ))
-        }
-    };
+    let csv = params.format.unwrap_or_default() == StatsFormat::Csv;
     let report = app.tickets().department_stats(&caller, from, to).await?;
     if csv {
         let body = departments_csv(&report.departments);

@@ -12,7 +12,7 @@ use time::Duration;
 use super::auth::Caller;
 use super::{body, AppState};
 use crate::app::{TicketDetail, TicketPage, TicketQuery};
-use crate::domain::date::{cst, parse_date, parse_timestamp};
+use crate::domain::date::{cst, parse_date};
 use crate::domain::page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::domain::ticket::{TicketStatus, TicketType};
 use crate::domain::ticket_view::NewTicket;
@@ -96,7 +96,7 @@ pub struct ListParams {
         ("department" = Option<String>, Query, description = "主办或协办部门编码"),
         ("status" = Option<TicketStatus>, Query, description = "工单状态"),
         ("type" = Option<TicketType>, Query, description = "诉求类型"),
-        ("due_before" = Option<String>, Query, description = "办理中且在该日期（YYYY-MM-DD，含当天）或时刻之前到期"),
+        ("due_before" = Option<String>, Query, format = Date, description = "办理中且在该日期（YYYY-MM-DD，含当天）或之前到期"),
         ("overdue" = Option<bool>, Query, description = "只看已超期的办理中工单"),
         ("dissatisfied" = Option<bool>, Query, description = "不满意诉求台账：有过差评（1–2 分）的工单"),
         ("limit" = Option<usize>, Query, minimum = 1, maximum = 200, description = "1–200，默认 50"),
@@ -132,15 +132,15 @@ pub async fn list(
     let non_empty = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let query = TicketQuery {
         department: non_empty(params.department),
-        status: non_empty(params.status)
-            .map(|s| TicketStatus::parse(&s))
+        status: params
+            .status
+            .map(|s| TicketStatus::parse(s.trim()))
             .transpose()?,
-        ticket_type: non_empty(params.ticket_type)
-            .map(|s| TicketType::parse(&s))
+        ticket_type: params
+            .ticket_type
+            .map(|s| TicketType::parse(s.trim()))
             .transpose()?,
-        due_before: non_empty(params.due_before)
-            .map(|s| due_before(&s))
-            .transpose()?,
+        due_before: params.due_before.map(|s| due_before(&s)).transpose()?,
         overdue: super::flag("overdue", params.overdue.as_deref())?.unwrap_or(false),
         dissatisfied: super::flag("dissatisfied", params.dissatisfied.as_deref())?.unwrap_or(false),
         limit,
@@ -149,20 +149,17 @@ pub async fn list(
     Ok(Json(app.tickets().list(&caller, query).await?))
 }
 
-/// `YYYY-MM-DD` means "due on that day or earlier" (before the next day starts in China
-/// Standard Time); an RFC 3339 instant is taken as it is.
+/// `YYYY-MM-DD`: due on that day or earlier (before the next day starts in China Standard
+/// Time).
 fn due_before(text: &str) -> AppResult<time::OffsetDateTime> {
-    if let Some(date) = parse_date(text) {
-        return Ok(date.midnight().assume_offset(cst()) + Duration::days(1));
-    }
-    parse_timestamp(text).ok_or_else(|| {
+    let date = parse_date(text.trim()).ok_or_else(|| {
         AppError::new(
             Code::InvalidParameter,
-            format!("due_before 应为 YYYY-MM-DD 日期或 RFC 3339 时刻，收到 {text:?}"),
+            format!("due_before 应为 YYYY-MM-DD 日期，收到 {text:?}"),
         )
-    })
+    })?;
+    Ok(date.midnight().assume_offset(cst()) + Duration::days(1))
 }
-
 /// Per department: tickets due by the end of the next working day, overdue, and replied ones
 /// waiting for the callback.
 #[derive(serde::Serialize, utoipa::ToSchema)]

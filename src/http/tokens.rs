@@ -24,9 +24,12 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
+    #[schema(value_type = Role)]
     role: String,
     #[serde(default)]
     department: Option<String>,
+    /// 1–64 个字符，不含空白和 /
+    #[schema(min_length = 1, max_length = 64, pattern = "^[^\\s/]+$")]
     name: String,
 }
 
@@ -84,8 +87,8 @@ pub async fn create(
     path = "/api/v1/tokens",
     tag = "access",
     params(
-        ("limit" = Option<usize>, Query, description = "1–200，默认 50"),
-        ("offset" = Option<usize>, Query, description = "跳过的条数"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 200, description = "1–200，默认 50"),
+        ("offset" = Option<usize>, Query, minimum = 0, description = "跳过的条数"),
     ),
     responses(
         (status = 200, description = "令牌列表", body = TokenList),

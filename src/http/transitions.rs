@@ -48,6 +48,15 @@ fn parse_body<T: DeserializeOwned>(bytes: &Bytes) -> AppResult<T> {
         .map_err(|err| AppError::new(Code::InvalidBody, format!("请求体无效：{err}")))
 }
 
+/// A rating sent as a JSON number: 1 to 5, whole (`4` or `4.0`).
+fn rating(value: f64) -> AppResult<u8> {
+    if value.fract() == 0.0 && (1.0..=5.0).contains(&value) {
+        Ok(Rating::new(value as u8)?.value())
+    } else {
+        Rating::new(0).map(Rating::value)
+    }
+}
+
 fn non_empty(field: &str, text: String) -> AppResult<String> {
     let text = text.trim().to_string();
     if text.is_empty() {
@@ -61,7 +70,7 @@ fn non_empty(field: &str, text: String) -> AppResult<String> {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DispatchBody {
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "\\S")]
     department: String,
     #[serde(default)]
     co_departments: Vec<String>,
@@ -78,7 +87,7 @@ pub struct NoteBody {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyBody {
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "\\S")]
     text: String,
 }
 
@@ -86,7 +95,7 @@ pub struct ReplyBody {
 #[serde(deny_unknown_fields)]
 pub struct ReturnBody {
     /// 退单理由，必填
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "\\S")]
     reason: String,
 }
 
@@ -94,17 +103,17 @@ pub struct ReturnBody {
 #[serde(deny_unknown_fields)]
 pub struct RulingBody {
     /// 不同意退单的理由
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "\\S")]
     ruling: String,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtensionBody {
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "\\S")]
     reason: String,
     /// 申请延至 YYYY-MM-DD（当天结束）
-    #[schema(example = "2026-10-20")]
+    #[schema(format = Date, example = "2026-10-20")]
     until: String,
 }
 
@@ -112,8 +121,8 @@ pub struct ExtensionBody {
 #[serde(deny_unknown_fields)]
 pub struct CallbackBody {
     /// 5 非常满意、4 满意、3 基本满意、2 不满意、1 非常不满意
-    #[schema(minimum = 1, maximum = 5)]
-    rating: u8,
+    #[schema(value_type = u8, minimum = 1, maximum = 5)]
+    rating: f64,
     comment: Option<String>,
 }
 
@@ -121,7 +130,7 @@ pub struct CallbackBody {
 #[serde(deny_unknown_fields)]
 pub struct MergeBody {
     /// 并入的主工单 id 或编号
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "\\S")]
     into: String,
 }
 
@@ -129,14 +138,14 @@ pub struct MergeBody {
 #[serde(deny_unknown_fields)]
 pub struct SuperviseBody {
     /// 督办意见
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "\\S")]
     note: String,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "\\S")]
     reason: String,
 }
 
@@ -145,7 +154,7 @@ pub struct ReasonBody {
 pub struct RectificationBody {
     /// 整改步骤：verified（核实情况）、contacted（联系来电人）、planned（制定方案）、rectified（整改完成）
     step: RectificationStep,
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "\\S")]
     note: String,
 }
 
@@ -281,7 +290,7 @@ transition!(
     "回访评价（派单员）",
     |b| (
         Action::Callback {
-            rating: Rating::new(b.rating)?.value(),
+            rating: rating(b.rating)?,
             comment: b.comment,
         },
         None
