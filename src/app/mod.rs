@@ -5,6 +5,7 @@ mod access;
 mod background;
 mod routing;
 mod searches;
+mod semantic;
 mod ticket_stats;
 mod tickets;
 
@@ -30,7 +31,7 @@ use crate::domain::import::{validate, FileKind, ImportProblem, SourceFile};
 use crate::domain::search::{SearchHit, SearchOutcome, SearchRequest};
 use crate::domain::{Department, Entry, Validity};
 use crate::error::{AppError, AppResult, Code};
-use crate::search::{IndexStamp, Lexicon, SearchIndex, SearchResults};
+use crate::search::{IndexStamp, Lexicon, SearchIndex, SearchResults, Stage};
 
 /// The opened service: the context every workflow shares (configuration, database, index,
 /// clock, working-day calendar and deadline rules).
@@ -265,8 +266,18 @@ impl App {
         request: SearchRequest,
         day: Date,
     ) -> AppResult<SearchResults> {
+        self.run_search_with(request, day, Stage::Hybrid).await
+    }
+
+    /// A search without logging running the given stages, for evaluation.
+    pub async fn run_search_with(
+        &self,
+        request: SearchRequest,
+        day: Date,
+        stage: Stage,
+    ) -> AppResult<SearchResults> {
         let index = self.index.clone();
-        tokio::task::spawn_blocking(move || index.search(&request, day)).await?
+        tokio::task::spawn_blocking(move || index.search_with(&request, day, stage)).await?
     }
 
     /// The plain-BM25 baseline on `day`, for evaluation.
@@ -340,6 +351,7 @@ fn outcome(search_id: String, results: SearchResults, took_ms: f64) -> SearchOut
                 validity,
                 expired: validity == Validity::Expired,
                 revision: ranked.entry.revision,
+                similarity: ranked.similarity,
             }
         })
         .collect();
@@ -473,6 +485,11 @@ pub async fn prepare_service(config: Config) -> AppResult<Service> {
         sync => tracing::info!(?sync, documents = app.index.doc_count(), "index ready"),
     }
     app.routing().refresh().await?;
+    if app.config.semantic == crate::config::SemanticMode::On {
+        app.open_encoder(1, true)
+            .await
+            .map_err(semantic::required_model_error)?;
+    }
     let background = background::Background::start(app.clone());
     Ok(Service { app, background })
 }

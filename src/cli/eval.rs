@@ -14,6 +14,16 @@ use crate::domain::date::{parse_date, today};
 use crate::domain::eval::{evaluate, EvalQuery, EvalRun, KindMetrics};
 use crate::domain::search::SearchRequest;
 use crate::error::{AppError, AppResult, Code};
+use crate::search::Stage;
+
+/// The columns of `hotline eval --compare`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EvalMode {
+    Bm25,
+    Dense,
+    Lexical,
+    Hybrid,
+}
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
@@ -22,9 +32,17 @@ pub struct EvalArgs {
     /// Print the metrics as JSON
     #[arg(long)]
     pub json: bool,
-    /// Measure plain BM25 over jieba tokens (no query analysis, no districts, no confidence)
+    /// Measure plain BM25 over jieba tokens (no query analysis, no districts, no confidence);
+    /// the same as `--mode bm25`
     #[arg(long)]
     pub baseline: bool,
+    /// Which stages to measure: bm25 (plain baseline), dense (embeddings alone), lexical, or
+    /// hybrid (the service's search; lexical alone when the model is not installed)
+    #[arg(long, value_enum, default_value = "hybrid")]
+    pub mode: EvalMode,
+    /// Measure all four modes and print R@1, R@5, MRR@10 and no_answer side by side
+    #[arg(long)]
+    pub compare: bool,
     /// Also list the queries whose relevant entry is not in the top 3, or whose no-answer flag is wrong
     #[arg(long)]
     pub failures: bool,
@@ -39,7 +57,40 @@ pub struct EvalArgs {
 
 pub async fn run(config: Config, args: EvalArgs) -> AppResult<ExitCode> {
     let app = App::open(config).await?;
-    let result = eval(&app, &args).await;
+    if args.compare {
+        let mut columns = Vec::new();
+        for mode in [
+            EvalMode::Bm25,
+            EvalMode::Dense,
+            EvalMode::Lexical,
+            EvalMode::Hybrid,
+        ] {
+            match eval(&app, &args, mode).await {
+                Ok(metrics) => columns.push((mode, metrics)),
+                Err(err) => {
+                    app.close().await;
+                    return Err(err);
+                }
+            }
+        }
+        app.close().await;
+        if args.json {
+            let value: BTreeMap<String, _> = columns
+                .into_iter()
+                .map(|(mode, m)| (format!("{mode:?}").to_lowercase(), m))
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&value)?);
+        } else {
+            print_comparison(&columns);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mode = if args.baseline {
+        EvalMode::Bm25
+    } else {
+        args.mode
+    };
+    let result = eval(&app, &args, mode).await;
     app.close().await;
     let metrics = result?;
     if args.json {
@@ -80,15 +131,32 @@ async fn warn_unknown_labels(app: &App, queries: &[EvalQuery]) -> AppResult<()> 
 }
 
 /// Runs every query of the file and returns the metrics per kind.
-pub async fn eval(app: &App, args: &EvalArgs) -> AppResult<BTreeMap<String, KindMetrics>> {
+pub async fn eval(
+    app: &App,
+    args: &EvalArgs,
+    mode: EvalMode,
+) -> AppResult<BTreeMap<String, KindMetrics>> {
     app.sync_index(false).await?;
+    let semantic =
+        mode != EvalMode::Bm25 && mode != EvalMode::Lexical && app.prepare_semantic().await?;
+    if mode == EvalMode::Dense && !semantic {
+        return Err(AppError::new(
+            Code::ModelMissing,
+            "--mode dense 需要嵌入模型：请先运行 `hotline model fetch`，且不要设置 HOTLINE_SEMANTIC=off",
+        ));
+    }
+    let stage = match mode {
+        EvalMode::Dense => Stage::Dense,
+        EvalMode::Lexical => Stage::Lexical,
+        _ => Stage::Hybrid,
+    };
     let queries = read_queries(&args.file)?;
     warn_unknown_labels(app, &queries).await?;
     let day = args.as_of.unwrap_or_else(today);
     let mut results = Vec::with_capacity(queries.len());
     let mut details = String::new();
     for query in queries {
-        let run = if args.baseline {
+        let run = if mode == EvalMode::Bm25 {
             let ranked = app.run_plain_search(query.query.clone(), 10, day).await?;
             let rank = ranked
                 .iter()
@@ -112,7 +180,7 @@ pub async fn eval(app: &App, args: &EvalArgs) -> AppResult<BTreeMap<String, Kind
                 Some(10),
                 false,
             )?;
-            let found = app.run_search_on(request, day).await?;
+            let found = app.run_search_with(request, day, stage).await?;
             let ranked: Vec<&str> = found
                 .hits
                 .iter()
@@ -127,7 +195,7 @@ pub async fn eval(app: &App, args: &EvalArgs) -> AppResult<BTreeMap<String, Kind
                 "confidence": found.confidence, "top": ranked.iter().take(3).collect::<Vec<_>>(),
                 "unmatched": found.interpretation.unmatched, "terms": found.interpretation.terms,
                 "corrections": found.interpretation.corrections, "signals": found.signals,
-                "no_answer": found.no_answer,
+                "no_answer": found.no_answer, "similarity": found.hits.first().and_then(|h| h.similarity),
             }).to_string());
             details.push('\n');
             EvalRun {
@@ -196,6 +264,36 @@ fn read_queries(path: &PathBuf) -> AppResult<Vec<EvalQuery>> {
         );
     }
     Ok(queries)
+}
+
+fn print_comparison(columns: &[(EvalMode, BTreeMap<String, KindMetrics>)]) {
+    print!("{:<14}{:>6}", "kind", "n");
+    for (mode, _) in columns {
+        print!("  {:<27}", format!("{mode:?}").to_lowercase());
+    }
+    println!();
+    print!("{:<20}", "");
+    for _ in columns {
+        print!("  {:>6}{:>6}{:>7}{:>8}", "R@1", "R@5", "MRR", "no_ans");
+    }
+    println!();
+    let kinds: Vec<&String> = columns
+        .first()
+        .map(|(_, m)| m.keys().collect())
+        .unwrap_or_default();
+    for kind in kinds {
+        let n = columns[0].1[kind].queries;
+        print!("{kind:<14}{n:>6}");
+        for (_, metrics) in columns {
+            let m = metrics.get(kind).cloned().unwrap_or_default();
+            print!(
+                "  {:>6.3}{:>6.3}{:>7.3}{:>8.3}",
+                m.recall_at_1, m.recall_at_5, m.mrr_at_10, m.no_answer_rate
+            );
+        }
+        println!();
+    }
+    println!("bm25: plain BM25 baseline; dense: embeddings alone; lexical: the analysed keyword search; hybrid: both, fused");
 }
 
 fn print_table(metrics: &BTreeMap<String, KindMetrics>) {

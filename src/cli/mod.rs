@@ -61,6 +61,15 @@ struct Cli {
         default_value = "models"
     )]
     model_dir: PathBuf,
+    /// Semantic search stage: auto (when the model is installed), on (required), off
+    #[arg(
+        long,
+        global = true,
+        env = "HOTLINE_SEMANTIC",
+        value_enum,
+        default_value = "auto"
+    )]
+    semantic: crate::config::SemanticMode,
     #[command(subcommand)]
     command: Command,
 }
@@ -99,6 +108,7 @@ pub fn run() -> ExitCode {
         index_dir: cli.index_dir,
         knowledge_dir: cli.knowledge_dir,
         model_dir: cli.model_dir,
+        semantic: cli.semantic,
         ..Config::default()
     };
     config.admin_token_file = cli

@@ -39,6 +39,7 @@ pub async fn run(config: Config, args: SearchArgs) -> AppResult<ExitCode> {
 
 async fn search(app: &App, args: SearchArgs) -> AppResult<ExitCode> {
     app.sync_index(false).await?;
+    app.prepare_semantic().await?;
     let request = SearchRequest::new(
         &args.query,
         args.region,
@@ -76,20 +77,25 @@ async fn search(app: &App, args: SearchArgs) -> AppResult<ExitCode> {
             .unwrap_or_default(),
     );
     println!(
-        "{}（置信度 {:.2}，{:.1} ms，search_id {}）",
+        "{}（置信度 {:.2}，{}，{:.1} ms，search_id {}）",
         if outcome.no_answer {
             "未找到可靠答案"
         } else {
             "找到答案"
         },
         outcome.confidence,
+        if i.semantic {
+            "语义检索已参与"
+        } else {
+            "仅关键词检索"
+        },
         outcome.took_ms,
         outcome.search_id
     );
     for (rank, hit) in outcome.hits.iter().enumerate() {
         let expired = if hit.expired { " 【已失效】" } else { "" };
         println!(
-            "{}. [{}] {}{}  （{} · {} · {}，得分 {:.2}）",
+            "{}. [{}] {}{}  （{} · {} · {}，得分 {:.2}{}）",
             rank + 1,
             hit.id,
             hit.title,
@@ -97,7 +103,10 @@ async fn search(app: &App, args: SearchArgs) -> AppResult<ExitCode> {
             hit.category,
             hit.region,
             hit.department,
-            hit.score
+            hit.score,
+            hit.similarity
+                .map(|c| format!("，语义相似度 {c:.3}"))
+                .unwrap_or_default()
         );
         println!(
             "   {}",

@@ -8,6 +8,7 @@ mod meta;
 mod searches;
 mod tickets;
 mod tokens;
+mod vectors;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -24,6 +25,7 @@ pub use meta::REINDEX_GENERATION;
 pub use searches::{SearchFilter, SearchRecord};
 pub use tickets::TicketFilter;
 pub use tokens::{AuditRecord, TokenInfo};
+pub use vectors::StoredVector;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");

@@ -93,6 +93,9 @@ pub struct SearchHit {
     /// True when the policy's `valid_to` has passed (only with `include_expired=true`).
     pub expired: bool,
     pub revision: i64,
+    /// Cosine similarity of the question and the entry (semantic stage), or null when that
+    /// stage did not run.
+    pub similarity: Option<f32>,
 }
 
 /// How the query was understood, shown so agents and editors can see why something matched.
@@ -113,6 +116,9 @@ pub struct QueryInterpretation {
     /// when the caller used one: such a call is `no_answer` unless an entry covers it closely.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_of_scope: Option<String>,
+    /// Whether the semantic (embedding) stage ran for this search.
+    #[serde(default)]
+    pub semantic: bool,
 }
 
 /// Result of one search.

@@ -1,4 +1,5 @@
-//! Probes: liveness (`/healthz`) and readiness (`/readyz`: database reachable, index open).
+//! Probes: liveness (`/healthz`) and readiness (`/readyz`: database reachable, index open;
+//! the semantic stage's state and progress are reported but never make it not ready).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -43,6 +44,7 @@ pub async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<Value>) {
         "status": if ready { "ready" } else { "not_ready" },
         "database": if database { "ok" } else { "unreachable" },
         "index_documents": documents,
+        "semantic": app.index.semantic.status(),
     });
     (status, Json(body))
 }

@@ -16,6 +16,7 @@ use tantivy::{
 use time::Date;
 
 use super::analysis::{AnalyzedQuery, Concept, QueryAnalyzer};
+use super::dense::Semantic;
 use super::lexicon::Lexicon;
 use super::query::{plain_query, scoring_query, with_filters, Filters};
 use super::rank::{
@@ -73,6 +74,20 @@ pub struct RankedEntry {
     pub entry: Entry,
     pub score: f32,
     pub snippet: String,
+    /// Cosine similarity of the question and the entry; `None` when the dense stage did not run.
+    pub similarity: Option<f32>,
+}
+
+/// Which stages a search runs (evaluation compares them; service searches use `Hybrid`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Stage {
+    /// Query analysis, BM25 fields, coverage and districts.
+    Lexical,
+    /// Nearest entries by cosine only (filters honoured).
+    Dense,
+    /// Both, fused; lexical alone when no model or vectors are at hand.
+    #[default]
+    Hybrid,
 }
 
 /// The outcome of one search, before it is logged and turned into a response.
@@ -95,6 +110,8 @@ pub struct SearchIndex {
     snapshot: RwLock<Arc<Snapshot>>,
     /// The words of entries seen by ranking, by id and revision; cleared after every commit.
     words: Mutex<HashMap<(String, i64), Arc<EntryWords>>>,
+    /// The dense stage: model, entry vectors and their state.
+    pub semantic: Semantic,
 }
 
 impl SearchIndex {
@@ -135,6 +152,7 @@ impl SearchIndex {
             lexicon,
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
             words: Mutex::new(HashMap::new()),
+            semantic: Semantic::default(),
         };
         search_index.refresh_snapshot()?;
         Ok(search_index)
@@ -285,8 +303,41 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// The full search: analysis, weighted retrieval, district ranking and confidence.
+    /// The full search: analysis, weighted retrieval, the dense stage when it can run,
+    /// district ranking and confidence.
     pub fn search(&self, request: &SearchRequest, today: Date) -> AppResult<SearchResults> {
+        self.search_with(request, today, Stage::Hybrid)
+    }
+
+    /// A search running the given stages.
+    pub fn search_with(
+        &self,
+        request: &SearchRequest,
+        today: Date,
+        stage: Stage,
+    ) -> AppResult<SearchResults> {
+        let query_vector = (stage != Stage::Lexical && self.semantic.active())
+            .then(|| self.semantic.query_vector(&request.q))
+            .flatten();
+        let keep = |entry: &Entry| {
+            request
+                .department
+                .as_ref()
+                .is_none_or(|d| *d == entry.content.department)
+                && request
+                    .category
+                    .as_ref()
+                    .is_none_or(|c| *c == entry.content.category)
+                && (request.include_expired
+                    || entry.content.validity_on(today) == crate::domain::Validity::Current)
+        };
+        let dense = query_vector
+            .as_ref()
+            .map(|v| self.semantic.nearest(v, keep))
+            .unwrap_or_default();
+        if stage == Stage::Dense {
+            return Ok(dense_only(dense, request.limit, query_vector.is_some()));
+        }
         let snapshot = self.current();
         let analyzer = QueryAnalyzer {
             lexicon: &self.lexicon,
@@ -295,9 +346,11 @@ impl SearchIndex {
         };
         let analyzed = analyzer.analyze(&request.q, request.region.as_deref());
         let Some(scoring) = scoring_query(&self.fields, &analyzed) else {
+            let mut interpretation = analyzed.interpretation;
+            interpretation.semantic = query_vector.is_some();
             return Ok(SearchResults {
                 no_answer: true,
-                interpretation: analyzed.interpretation,
+                interpretation,
                 ..SearchResults::default()
             });
         };
@@ -332,6 +385,14 @@ impl SearchIndex {
             .collect();
         let terms = AskedTerms::of(&analyzed.concepts);
         self.rerank(&mut ranked, &analyzed, &weights, &terms);
+        let similarity: HashMap<String, f32> = dense
+            .iter()
+            .map(|(c, e)| (e.content.id.clone(), *c))
+            .collect();
+        let top_cosine = dense.first().map(|(c, _)| *c);
+        if query_vector.is_some() {
+            fuse(&mut ranked, dense, analyzed.region.as_deref());
+        }
         ranked.truncate(request.limit);
 
         let top_words = ranked.first().map(|(_, top)| self.entry_words(top));
@@ -349,7 +410,12 @@ impl SearchIndex {
         let mut interpretation = analyzed.interpretation;
         let confidence = judged.as_ref().map_or(0.0, |c| c.share);
         let out_of_scope = interpretation.out_of_scope.is_some();
-        let judged_no_answer = judged.as_ref().is_none_or(|c| no_answer(c, out_of_scope));
+        let lexical_no_answer = judged.as_ref().is_none_or(|c| no_answer(c, out_of_scope));
+        let judged_no_answer = match top_cosine {
+            Some(cosine) => fused_no_answer(lexical_no_answer, cosine),
+            None => lexical_no_answer,
+        };
+        interpretation.semantic = query_vector.is_some();
         interpretation.unmatched = judged.map(|c| c.unmatched).unwrap_or_default();
         let snippets = self.snippet_generator(&analyzed.concepts);
         let hits = ranked
@@ -361,10 +427,12 @@ impl SearchIndex {
                 } else {
                     snippet.to_html()
                 };
+                let similarity = similarity.get(&entry.content.id).copied();
                 RankedEntry {
                     entry,
                     score,
                     snippet,
+                    similarity,
                 }
             })
             .collect();
@@ -395,27 +463,7 @@ impl SearchIndex {
             *score *= (COVERAGE_FLOOR + covered.share)
                 * (1.0 - TITLE_MISS_PENALTY * (1.0 - title_match(&words, terms)));
         }
-        ranked.sort_by(|a, b| {
-            b.0.total_cmp(&a.0)
-                .then_with(|| a.1.content.id.cmp(&b.1.content.id))
-        });
-        let candidates: Vec<(f32, &str, &str)> = ranked
-            .iter()
-            .take(depth)
-            .map(|(score, e)| {
-                (
-                    *score,
-                    e.content.region.as_str(),
-                    e.content.category.as_str(),
-                )
-            })
-            .collect();
-        if let Some(own) = own_district_version(&candidates, analyzed.region.as_deref()) {
-            let top_score = ranked[0].0;
-            let mut promoted = ranked.remove(own);
-            promoted.0 = top_score;
-            ranked.insert(0, promoted);
-        }
+        sort_and_promote_own_district(ranked, analyzed.region.as_deref());
     }
 
     /// Plain BM25 over the query's jieba tokens in one all-text field, with no analysis: the
@@ -490,6 +538,128 @@ impl SearchIndex {
         }
         let analyzer = TextAnalyzer::from(WordTokenizer::new(self.lexicon.jieba.clone()));
         SnippetGenerator::new(terms, analyzer, self.fields.answer, SNIPPET_CHARS)
+    }
+}
+
+/// Knobs of the fusion, fitted on the labelled set (`hotline eval --mode hybrid`).
+struct Tuning {
+    /// Weight of the dense evidence against the lexical score (normalised to the first hit).
+    dense_weight: f32,
+    /// Cosine distance below the best entry at which dense evidence fades to nothing.
+    spread: f32,
+    /// Below this best cosine a question is no answer whatever the lexical stage says; at
+    /// or above `answered`, it is answered.
+    no_answer_below: f32,
+    answered_above: f32,
+    /// Dense-only no-answer threshold.
+    dense_no_answer_below: f32,
+}
+
+fn tuning() -> &'static Tuning {
+    static TUNING: std::sync::OnceLock<Tuning> = std::sync::OnceLock::new();
+    TUNING.get_or_init(|| {
+        let knob = |name: &str, default: f32| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default)
+        };
+        Tuning {
+            dense_weight: knob("HOTLINE_TUNE_W", 0.5),
+            spread: knob("HOTLINE_TUNE_SPREAD", 0.08),
+            no_answer_below: knob("HOTLINE_TUNE_LOW", 0.0),
+            answered_above: knob("HOTLINE_TUNE_HIGH", 2.0),
+            dense_no_answer_below: knob("HOTLINE_TUNE_DENSE", 0.85),
+        }
+    })
+}
+
+/// Fuses the lexical candidates (best first, scores after reranking) with the dense ones
+/// (cosine, best first): each keeps its lexical score over the first hit's and gains dense
+/// evidence that fades linearly with its cosine distance below the best entry. Then the
+/// caller's own district's version of the first topic goes first, as in the lexical stage.
+fn fuse(ranked: &mut Vec<(f32, Entry)>, dense: Vec<(f32, Entry)>, region: Option<&str>) {
+    let t = tuning();
+    let Some(best) = dense.first().map(|(c, _)| *c) else {
+        return;
+    };
+    let top = ranked.first().map_or(0.0, |(s, _)| *s).max(1e-6);
+    let evidence = |cosine: f32| (1.0 - (best - cosine) / t.spread).max(0.0);
+    let cosines: HashMap<String, f32> = dense
+        .iter()
+        .map(|(c, e)| (e.content.id.clone(), *c))
+        .collect();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for (score, entry) in ranked.iter_mut() {
+        let cosine = cosines.get(&entry.content.id).copied().unwrap_or(-1.0);
+        *score = *score / top + t.dense_weight * evidence(cosine);
+        seen.insert(entry.content.id.clone());
+    }
+    for (cosine, entry) in dense {
+        let e = evidence(cosine);
+        if e > 0.0 && !seen.contains(&entry.content.id) {
+            let factor = region_factor(&entry.content.region, region);
+            ranked.push((t.dense_weight * e * factor.min(1.0), entry));
+        }
+    }
+    sort_and_promote_own_district(ranked, region);
+}
+
+/// Sorts best first, then puts the caller's own district's version of the first hit's topic
+/// first ([`own_district_version`] among the first [`RERANK_DEPTH`]).
+fn sort_and_promote_own_district(ranked: &mut Vec<(f32, Entry)>, region: Option<&str>) {
+    ranked.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then_with(|| a.1.content.id.cmp(&b.1.content.id))
+    });
+    let candidates: Vec<(f32, &str, &str)> = ranked
+        .iter()
+        .take(RERANK_DEPTH)
+        .map(|(s, e)| (*s, e.content.region.as_str(), e.content.category.as_str()))
+        .collect();
+    if let Some(own) = own_district_version(&candidates, region) {
+        let top_score = ranked[0].0;
+        let mut promoted = ranked.remove(own);
+        promoted.0 = top_score;
+        ranked.insert(0, promoted);
+    }
+}
+
+/// No answer judged from both stages: a best cosine below the floor overrules the lexical
+/// judgement, one above the ceiling rescues it.
+fn fused_no_answer(lexical: bool, cosine: f32) -> bool {
+    let t = tuning();
+    if cosine < t.no_answer_below {
+        true
+    } else if cosine >= t.answered_above {
+        false
+    } else {
+        lexical
+    }
+}
+
+/// Results of the dense stage alone.
+fn dense_only(dense: Vec<(f32, Entry)>, limit: usize, ran: bool) -> SearchResults {
+    let top = dense.first().map_or(0.0, |(c, _)| *c);
+    let hits = dense
+        .into_iter()
+        .take(limit)
+        .map(|(cosine, entry)| RankedEntry {
+            snippet: entry.content.answer.chars().take(SNIPPET_CHARS).collect(),
+            entry,
+            score: cosine,
+            similarity: Some(cosine),
+        })
+        .collect();
+    SearchResults {
+        hits,
+        confidence: top,
+        no_answer: top < tuning().dense_no_answer_below,
+        interpretation: QueryInterpretation {
+            semantic: ran,
+            ..QueryInterpretation::default()
+        },
+        ..SearchResults::default()
     }
 }
 

@@ -2,6 +2,7 @@
 //! the database and stamped with what it was built from, so a stale one is noticed and rebuilt.
 
 mod analysis;
+mod dense;
 mod index;
 mod lexicon;
 mod pairs;
@@ -15,6 +16,7 @@ mod tokenizer;
 mod vocab;
 mod weigh;
 
-pub use index::{IndexStamp, RankedEntry, SearchIndex, SearchResults};
+pub use dense::{part_text, DenseRow, Semantic, SemanticState, SemanticStatus, PARTS};
+pub use index::{IndexStamp, RankedEntry, SearchIndex, SearchResults, Stage};
 pub use lexicon::Lexicon;
 pub use rank::Signals;

@@ -20,6 +20,8 @@ async fn readyz_reports_database_and_index() {
     assert_eq!(body["status"], "ready");
     assert_eq!(body["database"], "ok");
     assert!(body["index_documents"].as_u64().unwrap() > 300, "{body}");
+    // The harness runs with HOTLINE_SEMANTIC=off: lexical search only, still ready.
+    assert_eq!(body["semantic"]["state"], "off", "{body}");
 }
 
 both_engines! {
@@ -97,4 +99,27 @@ async fn responses_carry_a_request_id() {
 
     assert!(generated.is_some_and(|id| !id.is_empty()));
     assert_eq!(echoed.headers()["x-request-id"], "call-42");
+}
+
+both_engines! {
+    async fn entry_vectors_are_stored_by_revision_and_model_and_read_back(engine: Engine) {
+        let setup = crate::helpers::Setup::new(&engine, Knowledge::Real);
+        let db = setup.db.connect().await;
+        let vector = hotline::db::StoredVector {
+            entry_id: "GJJ-001".into(),
+            revision: 2,
+            part: "head:query".into(),
+            vector: vec![0.25, -0.5, 0.125],
+        };
+        db.save_entry_vectors("digest-a", std::slice::from_ref(&vector), "2026-01-01T00:00:00.000Z")
+            .await
+            .unwrap();
+        // Saving again is harmless; another model's vectors are kept apart.
+        db.save_entry_vectors("digest-a", std::slice::from_ref(&vector), "2026-01-02T00:00:00.000Z")
+            .await
+            .unwrap();
+        assert_eq!(db.entry_vectors("digest-a").await.unwrap(), vec![vector]);
+        assert!(db.entry_vectors("digest-b").await.unwrap().is_empty());
+        db.close().await;
+    }
 }

