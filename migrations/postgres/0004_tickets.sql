@@ -66,6 +66,14 @@ CREATE TABLE ticket_events (
 );
 CREATE INDEX ticket_events_at ON ticket_events (at);
 
+-- Assisting departments (协办) of each ticket, so a department's list is an index lookup.
+CREATE TABLE ticket_co_departments (
+    department  TEXT NOT NULL,
+    ticket_id   TEXT NOT NULL,
+    PRIMARY KEY (department, ticket_id)
+);
+CREATE INDEX ticket_co_departments_ticket ON ticket_co_departments (ticket_id);
+
 -- The last ticket number handed out per day, so numbers are unique under concurrency.
 CREATE TABLE ticket_numbers (
     day   TEXT PRIMARY KEY,

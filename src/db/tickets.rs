@@ -45,8 +45,15 @@ enum Bind {
     Text(String),
 }
 
+/// How a department filter reads: the tickets it leads, or those it assists.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DepartmentAs {
+    Lead,
+    Assistant,
+}
+
 impl TicketFilter {
-    fn clause(&self) -> (String, Vec<Bind>) {
+    fn clause(&self, role: DepartmentAs) -> (String, Vec<Bind>) {
         let mut conditions = Vec::new();
         let mut binds = Vec::new();
         let next = |value: String, binds: &mut Vec<Bind>| {
@@ -54,9 +61,13 @@ impl TicketFilter {
             format!("${}", binds.len())
         };
         if let Some(department) = &self.department {
-            let a = next(department.clone(), &mut binds);
-            let b = next(format!("%\"{department}\"%"), &mut binds);
-            conditions.push(format!("(department = {a} OR co_departments LIKE {b})"));
+            let p = next(department.clone(), &mut binds);
+            conditions.push(match role {
+                DepartmentAs::Lead => format!("department = {p}"),
+                DepartmentAs::Assistant => format!(
+                    "id IN (SELECT ticket_id FROM ticket_co_departments WHERE department = {p})"
+                ),
+            });
         }
         if let Some(status) = self.status {
             let p = next(status.as_str().to_string(), &mut binds);
@@ -389,6 +400,9 @@ impl Db {
             .bind(timestamp(ticket.created_at))
             .bind(ticket.version);
         bind_mutable!(query, ticket).execute(&mut *tx).await?;
+        if !ticket.co_departments.is_empty() {
+            write_co_departments(&mut tx, ticket).await?;
+        }
         insert_event(&mut tx, &ticket.id, event).await?;
         tx.commit().await?;
         Ok(number)
@@ -421,6 +435,7 @@ impl Db {
             tx.rollback().await?;
             return Ok(false);
         }
+        write_co_departments(&mut tx, ticket).await?;
         insert_event(&mut tx, &ticket.id, event).await?;
         tx.commit().await?;
         Ok(true)
@@ -457,18 +472,37 @@ impl Db {
         rows.into_iter().map(TicketEvent::try_from).collect()
     }
 
-    /// Up to `limit` tickets, newest first.
+    /// Up to `limit` tickets, newest first. With a department, the tickets it leads and those
+    /// it assists are read by two index lookups and merged.
     pub async fn tickets(&self, filter: &TicketFilter, limit: i64) -> AppResult<Vec<Ticket>> {
-        let (clause, binds) = filter.clause();
+        let mut rows = self.ticket_rows(filter, DepartmentAs::Lead, limit).await?;
+        if filter.department.is_some() {
+            rows.extend(
+                self.ticket_rows(filter, DepartmentAs::Assistant, limit)
+                    .await?,
+            );
+            rows.sort_by(|a, b| b.id.cmp(&a.id));
+            rows.dedup_by(|a, b| a.id == b.id);
+            rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        }
+        rows.into_iter().map(Ticket::try_from).collect()
+    }
+
+    async fn ticket_rows(
+        &self,
+        filter: &TicketFilter,
+        role: DepartmentAs,
+        limit: i64,
+    ) -> AppResult<Vec<TicketRow>> {
+        let (clause, binds) = filter.clause(role);
         let sql = format!(
             "SELECT {COLUMNS} FROM tickets {clause} ORDER BY id DESC LIMIT ${}",
             binds.len() + 1
         );
-        let rows = bind_all(sqlx::query_as::<_, TicketRow>(&sql), binds)
+        Ok(bind_all(sqlx::query_as::<_, TicketRow>(&sql), binds)
             .bind(limit)
             .fetch_all(&self.pool)
-            .await?;
-        rows.into_iter().map(Ticket::try_from).collect()
+            .await?)
     }
 
     /// Tickets merged into `master`.
@@ -527,6 +561,28 @@ impl Db {
         lessons.extend(closed);
         Ok(lessons)
     }
+}
+
+/// Replaces the ticket's rows of assisting departments with its current list.
+async fn write_co_departments(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    ticket: &Ticket,
+) -> AppResult<()> {
+    sqlx::query("DELETE FROM ticket_co_departments WHERE ticket_id = $1")
+        .bind(&ticket.id)
+        .execute(&mut **tx)
+        .await?;
+    for department in &ticket.co_departments {
+        sqlx::query(
+            "INSERT INTO ticket_co_departments (department, ticket_id) VALUES ($1, $2) \
+             ON CONFLICT (department, ticket_id) DO NOTHING",
+        )
+        .bind(department)
+        .bind(&ticket.id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 async fn insert_event(

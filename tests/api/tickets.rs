@@ -458,3 +458,20 @@ async fn the_calendar_answers_due_dates_in_working_days() {
     )
     .await;
 }
+
+both_engines! {
+    async fn an_assisting_department_sees_the_ticket_and_adds_its_opinion(engine: Engine) {
+        let app = spawn(&engine).await;
+        let staff = staff(&app).await;
+        let id = new_ticket(&app, &staff, "退休后公积金和社保怎么一起办").await;
+        act(&app, &staff.dispatcher, &id, "dispatch", json!({"department": "SBZX", "co_departments": ["GJJZX"]})).await;
+        let listed = get(&app, &staff.housing_fund, "/api/v1/tickets").await;
+        let ids: Vec<&str> = listed["tickets"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, [id.as_str()]);
+        let noted = act(&app, &staff.housing_fund, &id, "reply", json!({"text": "公积金提取部分由我中心答复"})).await;
+        assert_eq!(noted["status"], "dispatched", "an assisting opinion changes no status");
+        assert_eq!(history_kinds(&noted).last().map(String::as_str), Some("co_replied"));
+        let path = format!("/api/v1/tickets/{id}/return");
+        assert_error(post(&app, &staff.housing_fund, &path, json!({"reason": "不归我们"})).await, 403, "forbidden").await;
+    }
+}
