@@ -7,6 +7,7 @@ mod routing;
 mod searches;
 mod semantic;
 mod ticket_stats;
+mod ticket_transitions;
 mod tickets;
 
 pub use access::FIRST_ADMIN;
