@@ -26,7 +26,7 @@ use crate::config::Config;
 use crate::db::{Db, EntryWrite, SearchRecord, REINDEX_GENERATION};
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::clock::Clock;
-use crate::domain::date::{now_timestamp, today};
+use crate::domain::date::now_timestamp;
 use crate::domain::deadline::DeadlinePolicy;
 use crate::domain::import::{validate, FileKind, ImportProblem, SourceFile};
 use crate::domain::search::{SearchHit, SearchOutcome, SearchRequest};
@@ -232,7 +232,7 @@ impl App {
         let results = self.run_search(request.clone()).await?;
         let took_ms = started.elapsed().as_secs_f64() * 1000.0;
         let search_id = uuid::Uuid::now_v7().to_string();
-        let outcome = outcome(search_id, results, took_ms);
+        let outcome = outcome(search_id, results, took_ms, self.clock.today());
         let record = SearchRecord {
             id: outcome.search_id.clone(),
             query: request.q.clone(),
@@ -249,16 +249,16 @@ impl App {
             no_answer: outcome.no_answer,
             confidence: f64::from(outcome.confidence),
             took_ms,
-            created_at: now_timestamp(),
+            created_at: self.clock.timestamp(),
             token_name: token_name.map(str::to_string),
         };
         self.db.record_search(&record).await?;
         Ok(outcome)
     }
 
-    /// A search without logging, for evaluation.
+    /// A search without logging, as agents see it today (by the service's clock).
     pub async fn run_search(&self, request: SearchRequest) -> AppResult<SearchResults> {
-        self.run_search_on(request, today()).await
+        self.run_search_on(request, self.clock.today()).await
     }
 
     /// A search without logging as agents would see it on `day` (which policies are in force).
@@ -328,8 +328,7 @@ impl App {
     }
 }
 
-fn outcome(search_id: String, results: SearchResults, took_ms: f64) -> SearchOutcome {
-    let day = today();
+fn outcome(search_id: String, results: SearchResults, took_ms: f64, day: Date) -> SearchOutcome {
     let hits = results
         .hits
         .into_iter()

@@ -8,7 +8,6 @@ use serde::Serialize;
 use super::auth::Caller;
 use super::AppState;
 use crate::domain::access::Permission;
-use crate::domain::date::today;
 use crate::domain::{Entry, Validity};
 use crate::error::AppResult;
 
@@ -46,7 +45,7 @@ pub async fn entry(
 ) -> AppResult<Json<EntryResponse>> {
     caller.require(Permission::ReadKnowledge)?;
     let entry = app.entry(&id).await?;
-    let validity = entry.content.validity_on(today());
+    let validity = entry.content.validity_on(app.clock.today());
     Ok(Json(EntryResponse {
         entry,
         validity,
