@@ -174,7 +174,37 @@ impl TicketDesk<'_> {
         let day = crate::domain::date::format_date(cst_date(now)).replace('-', "");
         let number = self.app.db.insert_ticket(&ticket, &day, &event).await?;
         tracing::info!(ticket = %number, status = status.as_str(), "ticket recorded");
-        self.detail(caller, &ticket.id).await
+        // The answer is built from what was just written (no re-read): the caller typed the
+        // personal data in, so showing it back is not a read to audit.
+        let ticket = Ticket { number, ..ticket };
+        let routing = self.routing_for(caller, &ticket).await?;
+        let unmasked = sees_caller(caller, &ticket) || caller.role == Role::Agent;
+        Ok(TicketDetail {
+            ticket: TicketView::of(ticket, unmasked, now, &self.app.calendar),
+            history: vec![TicketEventView::from(event)],
+            merged: Vec::new(),
+            routing,
+        })
+    }
+
+    /// Suggested departments while the ticket awaits dispatch (not for department clerks).
+    async fn routing_for(
+        &self,
+        caller: &Identity,
+        ticket: &Ticket,
+    ) -> AppResult<Option<Vec<RoutingSuggestion>>> {
+        if ticket.status != TicketStatus::New || caller.role == Role::Department {
+            return Ok(None);
+        }
+        let routing = self.app.routing();
+        let suggestions = routing
+            .suggest_for(
+                &ticket.content,
+                Some(ticket.ticket_type.as_str()),
+                ticket.region.clone(),
+            )
+            .await?;
+        Ok(Some(suggestions))
     }
 
     /// Entries and searches named by a new ticket must exist, so the record can be trusted.
@@ -243,17 +273,7 @@ impl TicketDesk<'_> {
             .into_iter()
             .map(|t| t.number)
             .collect();
-        let routing = if ticket.status == TicketStatus::New && caller.role != Role::Department {
-            let routing = self.app.routing();
-            let suggestions = routing.suggest_for(
-                &ticket.content,
-                Some(ticket.ticket_type.as_str()),
-                ticket.region.clone(),
-            );
-            Some(suggestions.await?)
-        } else {
-            None
-        };
+        let routing = self.routing_for(caller, &ticket).await?;
         let now = self.app.clock.now();
         Ok(TicketDetail {
             ticket: TicketView::of(ticket, unmasked, now, &self.app.calendar),
