@@ -199,10 +199,11 @@ pub fn query<T>(params: Result<Query<T>, QueryRejection>) -> AppResult<T> {
         .map_err(|err| AppError::new(Code::InvalidParameter, format!("查询参数无法解析：{err}")))
 }
 
-/// A `true`/`false` (or `1`/`0`) query parameter; absent or empty is `None`.
+/// A `true`/`false` (or `1`/`0`) query parameter; absent is `None`, anything else (an empty
+/// value too) is refused, as the OpenAPI document says.
 pub fn flag(name: &str, value: Option<&str>) -> AppResult<Option<bool>> {
     match value.map(str::trim) {
-        None | Some("") => Ok(None),
+        None => Ok(None),
         Some("true") | Some("1") => Ok(Some(true)),
         Some("false") | Some("0") => Ok(Some(false)),
         Some(other) => Err(AppError::new(
