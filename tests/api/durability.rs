@@ -23,17 +23,7 @@ fn acknowledged_tickets_survive_kill_9() {
     let mut server = ServeProcess::start(&setup, "warn");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let acknowledged: Vec<String> = runtime.block_on(async {
-        let admin = client_with_token(std::fs::read_to_string(setup.admin_token_file()).unwrap().trim());
-        let created: Value = admin
-            .post(format!("{}/api/v1/tokens", server.address))
-            .json(&json!({"role": "agent", "name": "durability-agent"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let agent = client_with_token(created["token"].as_str().unwrap());
+        let agent = server.agent_client(&setup, "durability-agent").await;
         let stop = Arc::new(AtomicBool::new(false));
         let (acks_tx, mut acks_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
         let writers: Vec<_> = (0..WRITERS)

@@ -322,6 +322,26 @@ impl ServeProcess {
         server
     }
 
+    /// A client with a new agent token, created through the admin API with the first-start
+    /// admin token.
+    pub async fn agent_client(&self, setup: &Setup, name: &str) -> reqwest::Client {
+        let admin = client_with_token(
+            std::fs::read_to_string(setup.admin_token_file())
+                .expect("the first start wrote the admin token")
+                .trim(),
+        );
+        let created: Value = admin
+            .post(format!("{}/api/v1/tokens", self.address))
+            .json(&serde_json::json!({"role": "agent", "name": name}))
+            .send()
+            .await
+            .expect("create an agent token")
+            .json()
+            .await
+            .expect("the created token as JSON");
+        client_with_token(created["token"].as_str().expect("token secret"))
+    }
+
     /// Kills the process (SIGKILL: no shutdown of any kind) and returns its log.
     pub fn kill(&mut self) -> String {
         let _ = self.child.kill();

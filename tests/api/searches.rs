@@ -223,16 +223,7 @@ fn personal_data_stays_out_of_the_service_log() {
         let admin_token = std::fs::read_to_string(setup.admin_token_file()).unwrap();
         let admin = client_with_token(admin_token.trim());
         let url = |path: &str| format!("{address}{path}");
-        let created: Value = admin
-            .post(url("/api/v1/tokens"))
-            .json(&serde_json::json!({"role": "agent", "name": "log-agent"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let agent = client_with_token(created["token"].as_str().unwrap());
+        let agent = server.agent_client(&setup, "log-agent").await;
         let response = agent
             .get(url("/api/v1/search"))
             .query(&[("q", TRANSCRIPT)])
