@@ -26,6 +26,9 @@ pub struct Config {
     pub model_dir: PathBuf,
     /// Whether search runs the dense (semantic) stage (`HOTLINE_SEMANTIC`).
     pub semantic: SemanticMode,
+    /// Days after which a published entry nobody approved or confirmed is listed for review
+    /// (`HOTLINE_REVIEW_PERIOD_DAYS`).
+    pub review_period_days: u32,
 }
 
 /// `HOTLINE_SEMANTIC`: `auto` uses the model when it is installed (serve fetches it once
@@ -50,6 +53,7 @@ impl Default for Config {
             clock: Clock::system(),
             model_dir: PathBuf::from("models"),
             semantic: SemanticMode::Auto,
+            review_period_days: 180,
         }
     }
 }

@@ -53,6 +53,9 @@ async fn sync_index(app: Arc<App>) {
     ticker.tick().await;
     loop {
         ticker.tick().await;
+        if let Err(err) = app.apply_dictionaries().await {
+            tracing::warn!(code = err.code.as_str(), message = %err.message, "applying edited dictionaries failed");
+        }
         match app.sync_index(false).await {
             Ok(IndexSync::UpToDate) => {}
             Ok(sync) => tracing::info!(?sync, "index synced with the database"),

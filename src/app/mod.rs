@@ -3,6 +3,9 @@
 
 mod access;
 mod background;
+mod dictionaries;
+mod knowledge;
+mod knowledge_views;
 mod routing;
 mod searches;
 mod semantic;
@@ -11,6 +14,9 @@ mod ticket_transitions;
 mod tickets;
 
 pub use access::FIRST_ADMIN;
+pub use dictionaries::DictionaryView;
+pub use knowledge::{DraftView, KnowledgeDesk, SimilarEntry};
+pub use knowledge_views::{EntryList, EntrySummary, RevisionDiff, RevisionList, RevisionView};
 pub use routing::{RoutingDesk, RoutingRequest, RoutingSuggestion};
 pub use searches::{SearchLogEntry, READ_SEARCH};
 pub use tickets::{SimilarTicket, TicketDesk, TicketDetail, TicketPage, TicketQuery, READ_TICKET};
@@ -32,7 +38,7 @@ use crate::domain::import::{validate, FileKind, ImportProblem, SourceFile};
 use crate::domain::search::{SearchHit, SearchOutcome, SearchRequest};
 use crate::domain::{Department, Entry, Validity};
 use crate::error::{AppError, AppResult, Code};
-use crate::search::{IndexStamp, Lexicon, SearchIndex, SearchResults, Stage};
+use crate::search::{read_dir_texts, IndexStamp, Lexicon, SearchIndex, SearchResults, Stage};
 
 /// The opened service: the context every workflow shares (configuration, database, index,
 /// clock, working-day calendar and deadline rules).
@@ -46,6 +52,8 @@ pub struct App {
     pub policy: DeadlinePolicy,
     /// The routing model, rebuilt when the directory or the ticket history changes.
     router: routing::RouterCell,
+    /// Which stored dictionary versions the index was last switched to.
+    dictionaries_stamp: tokio::sync::Mutex<String>,
 }
 
 /// How the index was brought up to date.
@@ -73,10 +81,19 @@ impl App {
         let db = Db::connect(&config.database_url).await?;
         let calendar = load_calendar(&config.knowledge_dir)?;
         let policy = DeadlinePolicy::load(&config.knowledge_dir.join("deadlines.json"))?;
-        let dict_dir = config.dict_dir();
+        // The dictionaries live in the database once seeded from the knowledge directory.
+        let shipped = read_dir_texts(&config.dict_dir())?;
+        db.seed_dictionaries(&shipped, &now_timestamp()).await?;
+        let dictionaries_stamp = db.dictionaries_stamp().await?;
+        let texts: Vec<(String, String)> = db
+            .dictionaries()
+            .await?
+            .into_iter()
+            .map(|d| (d.name, d.content))
+            .collect();
         let index_dir = config.index_dir.join("knowledge");
         let index = tokio::task::spawn_blocking(move || -> AppResult<SearchIndex> {
-            let lexicon = Arc::new(Lexicon::load(&dict_dir)?);
+            let lexicon = Arc::new(Lexicon::from_named(&texts)?);
             SearchIndex::open(&index_dir, lexicon)
         })
         .await??;
@@ -88,6 +105,7 @@ impl App {
             calendar,
             policy,
             router: routing::RouterCell::default(),
+            dictionaries_stamp: tokio::sync::Mutex::new(dictionaries_stamp),
         })
     }
 

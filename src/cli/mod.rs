@@ -117,6 +117,7 @@ pub fn run() -> ExitCode {
     if let Command::Serve(args) = &cli.command {
         config.bind = args.bind.clone();
         config.sync_interval = Duration::from_secs(args.sync_interval_secs.max(1));
+        config.review_period_days = args.review_period_days;
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

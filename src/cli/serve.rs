@@ -20,6 +20,9 @@ pub struct ServeArgs {
     /// Seconds between checks for knowledge changed outside this process
     #[arg(long, env = "HOTLINE_SYNC_INTERVAL_SECS", default_value_t = 5)]
     pub sync_interval_secs: u64,
+    /// Days after which an entry nobody approved or confirmed is listed for review
+    #[arg(long, env = "HOTLINE_REVIEW_PERIOD_DAYS", default_value_t = 180)]
+    pub review_period_days: u32,
 }
 
 pub async fn run(config: Config, metrics_bind: Option<String>) -> AppResult<ExitCode> {

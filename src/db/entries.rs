@@ -4,28 +4,19 @@ use std::collections::HashMap;
 
 use sqlx::{Any, Transaction};
 
-use super::{from_json_text, to_json_text, Db};
+use super::drafts::ContentRow;
+use super::{to_json_text, Db};
 use crate::domain::import::ImportBatch;
 use crate::domain::{Entry, EntryContent, EntryStatus};
 use crate::error::{AppError, AppResult};
 
 const PUBLISHED: EntryStatus = EntryStatus::Published;
-const ENTRY_COLUMNS: &str = "id, title, questions, answer, process, materials, department, category, region, keywords, valid_from, valid_to, status, revision, created_at, updated_at";
+pub(super) const ENTRY_COLUMNS: &str = "id AS entry_id, title, questions, answer, process, materials, department, category, region, keywords, valid_from, valid_to, status, revision, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
-struct EntryRow {
-    id: String,
-    title: String,
-    questions: String,
-    answer: String,
-    process: String,
-    materials: String,
-    department: String,
-    category: String,
-    region: String,
-    keywords: String,
-    valid_from: Option<String>,
-    valid_to: Option<String>,
+pub(super) struct EntryRow {
+    #[sqlx(flatten)]
+    content: ContentRow,
     status: String,
     revision: i64,
     created_at: String,
@@ -37,23 +28,13 @@ impl TryFrom<EntryRow> for Entry {
 
     fn try_from(row: EntryRow) -> AppResult<Entry> {
         let status = EntryStatus::parse(&row.status).ok_or_else(|| {
-            AppError::internal(format!("条目 {} 的状态 {:?} 无法识别", row.id, row.status))
+            AppError::internal(format!(
+                "条目 {} 的状态 {:?} 无法识别",
+                row.content.entry_id, row.status
+            ))
         })?;
         Ok(Entry {
-            content: EntryContent {
-                id: row.id,
-                title: row.title,
-                questions: from_json_text(&row.questions),
-                answer: row.answer,
-                process: from_json_text(&row.process),
-                materials: from_json_text(&row.materials),
-                department: row.department,
-                category: row.category,
-                region: row.region,
-                keywords: from_json_text(&row.keywords),
-                valid_from: row.valid_from,
-                valid_to: row.valid_to,
-            },
+            content: row.content.into(),
             status,
             revision: row.revision,
             created_at: row.created_at,
@@ -62,7 +43,7 @@ impl TryFrom<EntryRow> for Entry {
     }
 }
 
-fn entries_from_rows(rows: Vec<EntryRow>) -> AppResult<Vec<Entry>> {
+pub(super) fn entries_from_rows(rows: Vec<EntryRow>) -> AppResult<Vec<Entry>> {
     rows.into_iter().map(Entry::try_from).collect()
 }
 
@@ -153,6 +134,7 @@ impl Db {
             .into_iter()
             .map(|e| (e.content.id.clone(), e))
             .collect();
+        let newest = self.newest_revisions().await?;
         let mut tx = self.pool.begin().await?;
         let mut write = EntryWrite::default();
         for department in &batch.departments {
@@ -168,7 +150,9 @@ impl Db {
                     write.unchanged += 1;
                 }
                 Some(existing) => {
-                    let revision = existing.revision + 1;
+                    // An open draft may hold a newer revision number than the published one.
+                    let newest = newest.get(&content.id).copied().unwrap_or_default();
+                    let revision = existing.revision.max(newest) + 1;
                     write_entry(&mut tx, UPDATE_ENTRY, content, PUBLISHED, revision, now).await?;
                     write_entry(&mut tx, INSERT_REVISION, content, PUBLISHED, revision, now)
                         .await?;
@@ -193,10 +177,20 @@ impl Db {
         entries_from_rows(rows)
     }
 
+    /// The newest revision number of every entry, drafts included.
+    async fn newest_revisions(&self) -> AppResult<HashMap<String, i64>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT entry_id, CAST(MAX(revision) AS BIGINT) FROM entry_revisions GROUP BY entry_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// Every saved revision of an entry, oldest first.
     pub async fn entry_revisions(&self, id: &str) -> AppResult<Vec<Entry>> {
         let rows = sqlx::query_as::<_, EntryRow>(
-            "SELECT entry_id AS id, title, questions, answer, process, materials, department, category,
+            "SELECT entry_id, title, questions, answer, process, materials, department, category,
                     region, keywords, valid_from, valid_to, status, revision,
                     saved_at AS created_at, saved_at AS updated_at
              FROM entry_revisions WHERE entry_id = $1 ORDER BY revision",
@@ -210,11 +204,11 @@ impl Db {
 
 /// The three statements that write an entry's state. Each takes the content fields as
 /// `$1`–`$12` in interchange order, then status, revision and the timestamp.
-const INSERT_ENTRY: &str =
+pub(super) const INSERT_ENTRY: &str =
     "INSERT INTO entries (id, title, questions, answer, process, materials, department,
         category, region, keywords, valid_from, valid_to, status, revision, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)";
-const UPDATE_ENTRY: &str =
+pub(super) const UPDATE_ENTRY: &str =
     "UPDATE entries SET title = $2, questions = $3, answer = $4, process = $5,
         materials = $6, department = $7, category = $8, region = $9, keywords = $10,
         valid_from = $11, valid_to = $12, status = $13, revision = $14, updated_at = $15
@@ -224,7 +218,7 @@ const INSERT_REVISION: &str =
         department, category, region, keywords, valid_from, valid_to, status, revision, saved_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 
-async fn write_entry(
+pub(super) async fn write_entry(
     tx: &mut Transaction<'static, Any>,
     sql: &str,
     e: &EntryContent,

@@ -3,6 +3,8 @@
 //! integers are `BIGINT`/`INTEGER` (decoded as `i64`), timestamps and dates are text.
 
 mod departments;
+mod dictionaries;
+mod drafts;
 mod entries;
 mod meta;
 mod searches;
@@ -20,6 +22,8 @@ use sqlx::{Any, AnyPool, ConnectOptions, Executor};
 
 use crate::error::{AppError, AppResult, Code};
 
+pub use dictionaries::StoredDictionary;
+pub use drafts::DraftWrite;
 pub use entries::{EntryWrite, KnowledgeFingerprint};
 pub use meta::REINDEX_GENERATION;
 pub use searches::{SearchFilter, SearchRecord};

@@ -75,6 +75,12 @@ pub enum Permission {
     ReadSearchLog,
     /// Read the audit log.
     ReadAuditLog,
+    /// Read drafts, revisions and the editors' entry lists.
+    ReadDrafts,
+    /// Write drafts, submit them, ask for retirement, restore past revisions.
+    EditKnowledge,
+    /// Approve (publish) or reject submitted drafts, confirm entries still right.
+    ReviewKnowledge,
 }
 
 impl Permission {
@@ -93,6 +99,9 @@ impl Permission {
                 matches!(role, Supervisor | Admin)
             }
             Permission::ReadSearchLog => role != Department,
+            Permission::ReadDrafts => matches!(role, Editor | Reviewer | Supervisor | Admin),
+            Permission::EditKnowledge => matches!(role, Editor | Admin),
+            Permission::ReviewKnowledge => matches!(role, Reviewer | Admin),
         }
     }
 }

@@ -5,6 +5,8 @@ pub mod calendar;
 pub mod clock;
 pub mod date;
 pub mod deadline;
+pub mod draft;
+pub mod draft_input;
 pub mod entry;
 pub mod eval;
 pub mod import;

@@ -4,11 +4,14 @@
 mod auth;
 mod calendar;
 mod departments;
+mod dictionaries;
+mod drafts;
 mod entries;
 mod error;
 mod health;
 mod metrics;
 mod openapi;
+mod revisions;
 mod routing;
 mod search;
 mod searches;
@@ -107,6 +110,9 @@ fn router_with_state(app: AppState) -> Router {
                 .merge(search::router())
                 .merge(searches::router())
                 .merge(entries::router())
+                .merge(drafts::router())
+                .merge(dictionaries::router())
+                .merge(revisions::router())
                 .merge(departments::router())
                 .merge(tokens::router())
                 .merge(tickets::router())

@@ -38,7 +38,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A JSON body; an empty body reads as `{}`. Unknown fields are refused.
-fn parse_body<T: DeserializeOwned>(bytes: &Bytes) -> AppResult<T> {
+pub(super) fn parse_body<T: DeserializeOwned>(bytes: &Bytes) -> AppResult<T> {
     let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {

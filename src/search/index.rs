@@ -106,7 +106,8 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<Option<IndexWriter>>,
     fields: Fields,
-    lexicon: Arc<Lexicon>,
+    /// Replaced as a whole when editors change the dictionaries (then the index is rebuilt).
+    lexicon: RwLock<Arc<Lexicon>>,
     snapshot: RwLock<Arc<Snapshot>>,
     /// The words of entries seen by ranking, by id and revision; cleared after every commit.
     words: Mutex<HashMap<(String, i64), Arc<EntryWords>>>,
@@ -149,7 +150,7 @@ impl SearchIndex {
             reader,
             writer: Mutex::new(None),
             fields,
-            lexicon,
+            lexicon: RwLock::new(lexicon),
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
             words: Mutex::new(HashMap::new()),
             semantic: Semantic::default(),
@@ -166,6 +167,25 @@ impl SearchIndex {
     /// Number of searchable documents.
     pub fn doc_count(&self) -> u64 {
         self.reader.searcher().num_docs()
+    }
+
+    /// The dictionaries searches and indexing use now.
+    pub fn lexicon(&self) -> Arc<Lexicon> {
+        match self.lexicon.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Switches to new dictionaries: queries analyse with them from now on and the next
+    /// writes index with them. The caller rebuilds the index ([`SearchIndex::replace_all`]),
+    /// which stamps it with the new dictionaries' digest.
+    pub fn set_lexicon(&self, lexicon: Arc<Lexicon>) {
+        tokenizer::register(&self.index, &lexicon.jieba);
+        match self.lexicon.write() {
+            Ok(mut guard) => *guard = lexicon,
+            Err(poisoned) => *poisoned.into_inner() = lexicon,
+        }
     }
 
     fn current(&self) -> Arc<Snapshot> {
@@ -233,7 +253,7 @@ impl SearchIndex {
             return Err(AppError::internal("索引写入器不可用"));
         };
         stamp.schema_version = SCHEMA_VERSION;
-        stamp.dictionaries = self.lexicon.digest.clone();
+        stamp.dictionaries = self.lexicon().digest.clone();
         let result = change(writer, &self.fields).and_then(|()| {
             let mut prepared = writer.prepare_commit()?;
             prepared.set_payload(&serde_json::to_string(stamp).unwrap_or_default());
@@ -285,11 +305,12 @@ impl SearchIndex {
                 &mut regions,
             )?;
         }
+        let lexicon = self.lexicon();
         let vocab = PhoneticVocab::new(
             words
                 .iter()
                 .map(String::as_str)
-                .chain(self.lexicon.synonym_terms()),
+                .chain(lexicon.synonym_terms()),
         );
         let snapshot = Snapshot {
             vocab,
@@ -339,8 +360,9 @@ impl SearchIndex {
             return Ok(dense_only(dense, request.limit, query_vector.is_some()));
         }
         let snapshot = self.current();
+        let lexicon = self.lexicon();
         let analyzer = QueryAnalyzer {
-            lexicon: &self.lexicon,
+            lexicon: &lexicon,
             vocab: &snapshot.vocab,
             regions: &snapshot.regions,
         };
@@ -377,7 +399,7 @@ impl SearchIndex {
             b.0.total_cmp(&a.0)
                 .then_with(|| a.1.content.id.cmp(&b.1.content.id))
         });
-        let weigher = self.weigher(&searcher);
+        let weigher = self.weigher(&searcher, &lexicon);
         let weights: Vec<Specificity> = analyzed
             .concepts
             .iter()
@@ -470,7 +492,7 @@ impl SearchIndex {
     /// baseline `hotline eval --baseline` measures. Returns entry ids, best first.
     pub fn search_plain(&self, q: &str, limit: usize, today: Date) -> AppResult<Vec<String>> {
         let mut tokens = Vec::new();
-        let mut analyzer = TextAnalyzer::from(WordTokenizer::new(self.lexicon.jieba.clone()));
+        let mut analyzer = TextAnalyzer::from(WordTokenizer::new(self.lexicon().jieba.clone()));
         let mut stream = analyzer.token_stream(q);
         while let Some(token) = tantivy::tokenizer::TokenStream::next(&mut stream) {
             tokens.push(token.text.clone());
@@ -512,18 +534,22 @@ impl SearchIndex {
         {
             return words;
         }
-        let words = Arc::new(self.weigher(&self.reader.searcher()).entry_words(entry));
+        let lexicon = self.lexicon();
+        let words = Arc::new(
+            self.weigher(&self.reader.searcher(), &lexicon)
+                .entry_words(entry),
+        );
         if let Ok(mut cache) = self.words.lock() {
             cache.insert(key, words.clone());
         }
         words
     }
 
-    fn weigher<'s>(&'s self, searcher: &'s Searcher) -> Weigher<'s> {
+    fn weigher<'s>(&'s self, searcher: &'s Searcher, lexicon: &'s Lexicon) -> Weigher<'s> {
         Weigher {
             searcher,
             fields: &self.fields,
-            lexicon: &self.lexicon,
+            lexicon,
         }
     }
 
@@ -536,7 +562,7 @@ impl SearchIndex {
                 }
             }
         }
-        let analyzer = TextAnalyzer::from(WordTokenizer::new(self.lexicon.jieba.clone()));
+        let analyzer = TextAnalyzer::from(WordTokenizer::new(self.lexicon().jieba.clone()));
         SnippetGenerator::new(terms, analyzer, self.fields.answer, SNIPPET_CHARS)
     }
 }

@@ -21,6 +21,17 @@ const CONTEXT: &str = "context.txt";
 const FILLERS: &str = "fillers.txt";
 const STOPWORDS: &str = "stopwords.txt";
 
+/// The dictionary files, by the names editors and `knowledge/dict/` know them.
+pub const DICTIONARY_FILES: [&str; 7] = [
+    USER_DICT,
+    SYNONYMS,
+    RELATED,
+    CONTEXT,
+    FILLERS,
+    STOPWORDS,
+    OUT_OF_SCOPE,
+];
+
 /// The text of one dictionary file as shipped in `knowledge/dict/` when this binary was built.
 fn built_in(name: &str) -> &'static str {
     match name {
@@ -33,6 +44,33 @@ fn built_in(name: &str) -> &'static str {
         OUT_OF_SCOPE => include_str!("../../knowledge/dict/out_of_scope.txt"),
         _ => "",
     }
+}
+
+/// The text of every dictionary file in `dir`; missing files count as empty. When `dir` does
+/// not exist at all (the binary copied elsewhere, run from another directory), the
+/// dictionaries shipped with this build, so search never silently loses its synonyms.
+pub fn read_dir_texts(dir: &Path) -> AppResult<Vec<(&'static str, String)>> {
+    if !dir.is_dir() {
+        tracing::warn!(
+            dir = %dir.display(),
+            "dictionary directory missing, using the dictionaries built into this binary"
+        );
+        return Ok(DICTIONARY_FILES
+            .iter()
+            .map(|name| (*name, built_in(name).to_string()))
+            .collect());
+    }
+    DICTIONARY_FILES
+        .iter()
+        .map(|name| match std::fs::read_to_string(dir.join(name)) {
+            Ok(text) => Ok((*name, text)),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                tracing::warn!(file = %dir.join(name).display(), "dictionary file missing, using none");
+                Ok((*name, String::new()))
+            }
+            Err(err) => Err(err.into()),
+        })
+        .collect()
 }
 
 /// A situation of `related.txt` found in a query: the phrase or pattern as written in the
@@ -76,20 +114,19 @@ impl Lexicon {
     /// the dictionaries shipped with this build are used, so search never silently loses its
     /// synonyms and fillers.
     pub fn load(dir: &Path) -> AppResult<Lexicon> {
-        if !dir.is_dir() {
-            tracing::warn!(
-                dir = %dir.display(),
-                "dictionary directory missing, using the dictionaries built into this binary"
-            );
-            return Lexicon::from_files(|name| Ok(built_in(name).to_string()));
-        }
-        Lexicon::from_files(|name| match std::fs::read_to_string(dir.join(name)) {
-            Ok(text) => Ok(text),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                tracing::warn!(file = %dir.join(name).display(), "dictionary file missing, using none");
-                Ok(String::new())
-            }
-            Err(err) => Err(err.into()),
+        let texts: HashMap<&str, String> = read_dir_texts(dir)?.into_iter().collect();
+        Lexicon::from_files(|name| Ok(texts.get(name).cloned().unwrap_or_default()))
+    }
+
+    /// Builds a lexicon from the text of every dictionary file by name (missing names count
+    /// as empty): how the service builds it from the dictionaries stored in the database.
+    pub fn from_named(texts: &[(String, String)]) -> AppResult<Lexicon> {
+        Lexicon::from_files(|name| {
+            Ok(texts
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, text)| text.clone())
+                .unwrap_or_default())
         })
     }
 

@@ -18,5 +18,5 @@ mod weigh;
 
 pub use dense::{part_text, DenseRow, Semantic, SemanticState, SemanticStatus, PARTS};
 pub use index::{IndexStamp, RankedEntry, SearchIndex, SearchResults, Stage};
-pub use lexicon::Lexicon;
+pub use lexicon::{read_dir_texts, Lexicon, DICTIONARY_FILES};
 pub use rank::Signals;

@@ -8,7 +8,9 @@ mod helpers;
 
 mod access;
 mod cli;
+mod dictionaries;
 mod durability;
+mod editing;
 mod embed;
 mod entries;
 mod health;
