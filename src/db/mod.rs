@@ -4,6 +4,7 @@
 
 mod departments;
 mod entries;
+mod hot_topics;
 mod meta;
 mod searches;
 mod tickets;
@@ -21,6 +22,7 @@ use sqlx::{Any, AnyPool, ConnectOptions, Executor};
 use crate::error::{AppError, AppResult, Code};
 
 pub use entries::{EntryWrite, KnowledgeFingerprint};
+pub use hot_topics::{SearchNeedCount, TicketNeedCount};
 pub use meta::REINDEX_GENERATION;
 pub use searches::{SearchFilter, SearchRecord};
 pub use tickets::TicketFilter;

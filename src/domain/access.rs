@@ -75,6 +75,10 @@ pub enum Permission {
     ReadSearchLog,
     /// Read the audit log.
     ReadAuditLog,
+    /// Import and export entry spreadsheets (publishing what is imported).
+    ImportKnowledge,
+    /// Read the hot topics of the search and ticket records.
+    ReadHotTopics,
 }
 
 impl Permission {
@@ -93,6 +97,8 @@ impl Permission {
                 matches!(role, Supervisor | Admin)
             }
             Permission::ReadSearchLog => role != Department,
+            Permission::ImportKnowledge => matches!(role, Editor | Reviewer | Admin),
+            Permission::ReadHotTopics => matches!(role, Editor | Reviewer | Supervisor | Admin),
         }
     }
 }

@@ -12,6 +12,7 @@ mod openapi;
 mod routing;
 mod search;
 mod searches;
+mod spreadsheets;
 mod stats;
 mod tickets;
 mod tokens;
@@ -107,6 +108,7 @@ fn router_with_state(app: AppState) -> Router {
                 .merge(search::router())
                 .merge(searches::router())
                 .merge(entries::router())
+                .merge(spreadsheets::router())
                 .merge(departments::router())
                 .merge(tokens::router())
                 .merge(tickets::router())

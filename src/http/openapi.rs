@@ -18,6 +18,8 @@ use super::AppState;
     paths(
         super::search::search,
         super::entries::entry,
+        super::spreadsheets::import,
+        super::spreadsheets::export,
         super::departments::departments,
         super::tokens::create,
         super::tokens::list,
@@ -48,6 +50,7 @@ use super::AppState;
         super::transitions::similar,
         super::calendar::due,
         super::stats::departments,
+        super::stats::hot_topics,
         super::routing::suggest,
         openapi,
     ),
