@@ -60,7 +60,7 @@ impl fmt::Display for ImportProblem {
                 "{}:第{}行: {}: {}",
                 self.source,
                 self.line,
-                super::spreadsheet::header_of(&self.field).unwrap_or(&self.field),
+                super::spreadsheet::header_of(&self.field).unwrap_or(self.field.as_str()),
                 self.message
             ),
         }

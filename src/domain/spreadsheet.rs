@@ -110,7 +110,7 @@ impl Cell {
             Cell::Text(text) => text.clone(),
             Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
             Cell::Number(n) => n.to_string(),
-            Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+            Cell::Bool(b) => (if *b { "TRUE" } else { "FALSE" }).to_string(),
             Cell::Date(d) => format_date(*d),
         }
     }

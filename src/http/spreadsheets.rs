@@ -32,6 +32,12 @@ pub struct FormatParams {
     format: Option<SheetFormat>,
 }
 
+/// A spreadsheet file: its bytes. Only describes bodies in the OpenAPI document.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct SheetFile(Vec<u8>);
+
 /// What an import did to the entries, as `hotline import` reports it.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ImportCounts {
@@ -62,12 +68,13 @@ fn request_format(param: Option<SheetFormat>, headers: &HeaderMap) -> Option<She
     post,
     path = "/api/v1/entries/import",
     tag = "knowledge",
-    params(("format" = Option<SheetFormat>, Query, description = "csv 或 xlsx；不给时按 Content-Type 判断")),
+    params(("format" = Option<SheetFormat>, Query, description = "csv 或 xlsx；不给时按 Content-Type 判断（application/octet-stream 时必须给出）")),
     request_body(
         description = "表格文件本身（首行为中文表头：编号、标题、相似问法、答复口径……）",
         content(
-            (Vec<u8> = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (SheetFile = "text/csv"),
+            (SheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (SheetFile = "application/octet-stream"),
         )
     ),
     responses(
@@ -116,8 +123,8 @@ pub async fn import(
     responses(
         (status = 200, description = "表格文件（Content-Disposition: attachment; filename=entries.csv 或 entries.xlsx）",
             content(
-                (Vec<u8> = "text/csv"),
-                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (SheetFile = "text/csv"),
+                (SheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             )
         ),
         (status = 400, description = "invalid_parameter", body = super::ErrorBody),

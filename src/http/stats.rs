@@ -113,7 +113,7 @@ pub struct HotTopicsParams {
     params(
         ("from" = Option<String>, Query, format = Date, description = "起始日期 YYYY-MM-DD（含），默认 to 之前 6 天"),
         ("to" = Option<String>, Query, format = Date, description = "结束日期 YYYY-MM-DD（含），默认今天"),
-        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "每个列表最多条数，默认 10"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "每个列表最多条数，1–100，默认 10"),
     ),
     responses(
         (status = 200, description = "热点诉求", body = HotTopics),

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use time::macros::datetime;
 
 use crate::helpers::{
-    assert_error, json_ok, spawn_app_on, standard_fixture, Engine, Knowledge, Setup, TestApp,
+    assert_error, json_ok, spawn_app_on, standard_fixture, Knowledge, Setup, TestApp,
 };
 
 async fn ticket(app: &TestApp, body: Value) {

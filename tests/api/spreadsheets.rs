@@ -9,7 +9,7 @@ use reqwest::Client;
 use serde_json::Value;
 
 use crate::helpers::{
-    assert_error, json_ok, spawn_app, standard_fixture, Engine, Knowledge, Setup, TestApp,
+    assert_error, json_ok, spawn_app, standard_fixture, Knowledge, Setup, TestApp,
 };
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
