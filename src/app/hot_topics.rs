@@ -49,9 +49,10 @@ impl App {
     /// Every need of a period with its count: searches and tickets, grouped by the database.
     async fn need_tallies(&self, period: Period) -> AppResult<Vec<Tally>> {
         let start = timestamp(period.from.midnight().assume_offset(cst()));
-        let next_day = period.to.next_day().ok_or_else(|| {
-            AppError::new(Code::InvalidPeriod, "to 超出了可统计的日期范围")
-        })?;
+        let next_day = period
+            .to
+            .next_day()
+            .ok_or_else(|| AppError::new(Code::InvalidPeriod, "to 超出了可统计的日期范围"))?;
         let end = timestamp(next_day.midnight().assume_offset(cst()));
         let searches = self.db.search_need_counts(&start, &end).await?;
         let tickets = self.db.ticket_need_counts(&start, &end).await?;

@@ -31,8 +31,8 @@ use crate::domain::clock::Clock;
 use crate::domain::date::now_timestamp;
 use crate::domain::deadline::DeadlinePolicy;
 use crate::domain::import::{validate_parsed, FileKind, ImportProblem, ParsedSource, SourceFile};
-use crate::domain::spreadsheet::SheetFormat;
 use crate::domain::search::{SearchHit, SearchOutcome, SearchRequest};
+use crate::domain::spreadsheet::SheetFormat;
 use crate::domain::{Department, Entry, Validity};
 use crate::error::{AppError, AppResult, Code};
 use crate::search::{IndexStamp, Lexicon, SearchIndex, SearchResults, Stage};
@@ -162,8 +162,9 @@ impl App {
         let mut sources = Vec::with_capacity(files.len());
         for (path, kind) in &files {
             let name = path.display().to_string();
-            let unreadable =
-                |err: std::io::Error| AppError::new(Code::ImportInvalid, format!("{name}: 无法读取：{err}"));
+            let unreadable = |err: std::io::Error| {
+                AppError::new(Code::ImportInvalid, format!("{name}: 无法读取：{err}"))
+            };
             if let Some(format) = SheetFormat::from_name(&name) {
                 let bytes = std::fs::read(path).map_err(unreadable)?;
                 sources.push(spreadsheets::read_sheet(&name, format, bytes).await?);

@@ -27,7 +27,11 @@ pub struct TicketNeedCount {
 
 impl Db {
     /// Searches recorded in `[from, to)` (timestamps), counted by need.
-    pub async fn search_need_counts(&self, from: &str, to: &str) -> AppResult<Vec<SearchNeedCount>> {
+    pub async fn search_need_counts(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> AppResult<Vec<SearchNeedCount>> {
         let rows = sqlx::query_as::<_, SearchNeedCount>(
             "SELECT s.top_entry AS top_entry, e.title AS title, e.category AS category,
                     CAST(COUNT(*) AS BIGINT) AS count
@@ -44,7 +48,11 @@ impl Db {
 
     /// Tickets created in `[from, to)` (timestamps), counted by need. Grouping by the cited
     /// list as stored keeps the groups few: most tickets cite one entry or none.
-    pub async fn ticket_need_counts(&self, from: &str, to: &str) -> AppResult<Vec<TicketNeedCount>> {
+    pub async fn ticket_need_counts(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> AppResult<Vec<TicketNeedCount>> {
         #[derive(sqlx::FromRow)]
         struct Row {
             entry_ids: String,
@@ -78,7 +86,10 @@ impl Db {
     }
 
     /// Title and category of each of `ids` that is stored.
-    pub async fn entry_labels(&self, ids: &[String]) -> AppResult<HashMap<String, (String, String)>> {
+    pub async fn entry_labels(
+        &self,
+        ids: &[String],
+    ) -> AppResult<HashMap<String, (String, String)>> {
         let mut labels = HashMap::new();
         for chunk in ids.chunks(500) {
             let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();

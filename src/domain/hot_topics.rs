@@ -144,12 +144,7 @@ fn merge(tallies: Vec<Tally>) -> HashMap<NeedKey, Tally> {
 }
 
 /// Ranks the needs and categories of `current` against `previous`, keeping `limit` of each.
-pub fn rank(
-    period: Period,
-    current: Vec<Tally>,
-    previous: Vec<Tally>,
-    limit: usize,
-) -> HotTopics {
+pub fn rank(period: Period, current: Vec<Tally>, previous: Vec<Tally>, limit: usize) -> HotTopics {
     let current = merge(current);
     let previous = merge(previous);
     let mut needs: Vec<NeedStat> = current
@@ -243,7 +238,11 @@ mod tests {
     }
 
     fn entry(id: &str, count: u64) -> Tally {
-        let category = if id.starts_with("GJJ") { "住房公积金" } else { "社保与社保卡" };
+        let category = if id.starts_with("GJJ") {
+            "住房公积金"
+        } else {
+            "社保与社保卡"
+        };
         tally(NeedKey::Entry(id.into()), id, category, count)
     }
 
@@ -276,7 +275,10 @@ mod tests {
             entry("GJJ-001", 2),
             tally(NeedKey::NoAnswer, NO_ANSWER, NO_ANSWER, 4),
         ];
-        let previous = vec![entry("GJJ-001", 1), tally(NeedKey::NoAnswer, NO_ANSWER, NO_ANSWER, 6)];
+        let previous = vec![
+            entry("GJJ-001", 1),
+            tally(NeedKey::NoAnswer, NO_ANSWER, NO_ANSWER, 6),
+        ];
         let report = rank(period, current, previous, 10);
         let needs: Vec<(&str, u64, u64, i64)> = report
             .needs
@@ -285,7 +287,11 @@ mod tests {
             .collect();
         assert_eq!(
             needs,
-            vec![("GJJ-001", 5, 1, 4), (NO_ANSWER, 4, 6, -2), ("SB-001", 2, 0, 2)]
+            vec![
+                ("GJJ-001", 5, 1, 4),
+                (NO_ANSWER, 4, 6, -2),
+                ("SB-001", 2, 0, 2)
+            ]
         );
         assert_eq!(report.categories[0].category, "住房公积金");
         assert_eq!(report.categories[0].count, 5);

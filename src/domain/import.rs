@@ -167,8 +167,7 @@ pub fn validate_parsed(
     files: &[ParsedSource],
     known_departments: &HashSet<String>,
 ) -> Result<ImportBatch, Vec<ImportProblem>> {
-    let mut problems: Vec<ImportProblem> =
-        files.iter().flat_map(|f| f.problems.clone()).collect();
+    let mut problems: Vec<ImportProblem> = files.iter().flat_map(|f| f.problems.clone()).collect();
     let mut batch = ImportBatch::default();
     let mut seen_codes: HashMap<String, String> = HashMap::new();
     let mut seen_ids: HashMap<String, String> = HashMap::new();

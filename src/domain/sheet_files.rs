@@ -60,8 +60,8 @@ pub fn write_csv(header: &[String], rows: &[Vec<OutCell>]) -> Result<Vec<u8>, St
 
 /// The rows of the first worksheet of an XLSX file, numbered as Excel numbers them.
 pub fn read_xlsx(bytes: &[u8]) -> Result<Rows, String> {
-    let mut workbook = Xlsx::new(Cursor::new(bytes))
-        .map_err(|err| format!("不是可读取的 XLSX 文件：{err}"))?;
+    let mut workbook =
+        Xlsx::new(Cursor::new(bytes)).map_err(|err| format!("不是可读取的 XLSX 文件：{err}"))?;
     let range = match workbook.worksheet_range_at(0) {
         None => return Err("XLSX 文件中没有工作表".to_string()),
         Some(range) => range.map_err(|err| format!("无法读取第一个工作表：{err}"))?,

@@ -185,7 +185,9 @@ pub fn parse_rows(name: &str, rows: Rows) -> ParsedSource {
         locator: Locator::Row,
         ..ParsedSource::default()
     };
-    let mut rows = rows.into_iter().filter(|(_, cells)| !cells.iter().all(Cell::is_blank));
+    let mut rows = rows
+        .into_iter()
+        .filter(|(_, cells)| !cells.iter().all(Cell::is_blank));
     let Some((header_row, header)) = rows.next() else {
         let problem = parsed.problem(1, "表头", "文件为空：第一行应为表头（编号、标题……）");
         parsed.problems.push(problem);

@@ -40,8 +40,14 @@ fn header_cells() -> Vec<Cell> {
 
 #[test]
 fn line_breaks_separate_items_and_semicolons_only_without_them() {
-    assert_eq!(split_items("身份证\n户口本\r\n\n"), vec!["身份证", "户口本"]);
-    assert_eq!(split_items("身份证；户口本; 结婚证"), vec!["身份证", "户口本", "结婚证"]);
+    assert_eq!(
+        split_items("身份证\n户口本\r\n\n"),
+        vec!["身份证", "户口本"]
+    );
+    assert_eq!(
+        split_items("身份证；户口本; 结婚证"),
+        vec!["身份证", "户口本", "结婚证"]
+    );
     assert_eq!(split_items("甲；乙\n丙"), vec!["甲；乙", "丙"]);
     assert!(split_items("  ").is_empty());
 }
@@ -61,8 +67,19 @@ fn joined_items_split_back_identically() {
 #[test]
 fn headers_may_come_in_any_order_and_unknown_or_missing_ones_are_named() {
     let rows = vec![
-        (1, vec![text("标题"), text("编号"), text("答复口径"), text("承办部门")]),
-        (2, vec![text("标题一"), text("A-1"), text("答复"), text("GJJZX")]),
+        (
+            1,
+            vec![
+                text("标题"),
+                text("编号"),
+                text("答复口径"),
+                text("承办部门"),
+            ],
+        ),
+        (
+            2,
+            vec![text("标题一"), text("A-1"), text("答复"), text("GJJZX")],
+        ),
         (3, vec![Cell::Empty, text(" ")]),
     ];
     let parsed = parse_rows("e.csv", rows);
@@ -75,8 +92,14 @@ fn headers_may_come_in_any_order_and_unknown_or_missing_ones_are_named() {
     let parsed = parse_rows("e.csv", rows);
     let lines: Vec<String> = parsed.problems.iter().map(ToString::to_string).collect();
     assert!(lines.iter().any(|l| l.contains("颜色")), "{lines:?}");
-    assert!(lines.iter().any(|l| l.contains("缺少必需的列 标题")), "{lines:?}");
-    assert!(lines.iter().any(|l| l.contains("缺少必需的列 承办部门")), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("缺少必需的列 标题")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("缺少必需的列 承办部门")),
+        "{lines:?}"
+    );
     assert!(lines[0].starts_with("e.csv:第1行: 表头: "), "{lines:?}");
 }
 

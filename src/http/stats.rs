@@ -130,7 +130,9 @@ pub async fn hot_topics(
 ) -> AppResult<Json<HotTopics>> {
     let params = super::query(params)?;
     let parse = |name: &str, value: Option<&str>| -> AppResult<Option<Date>> {
-        value.map(|v| date_param(name, Some(v), app.clock.today())).transpose()
+        value
+            .map(|v| date_param(name, Some(v), app.clock.today()))
+            .transpose()
     };
     let from = parse("from", params.from.as_deref())?;
     let to = parse("to", params.to.as_deref())?;

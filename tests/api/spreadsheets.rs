@@ -13,7 +13,8 @@ use crate::helpers::{
 };
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-const HEADER: &str = "编号,标题,相似问法,答复口径,办理流程,所需材料,承办部门,分类,适用区域,关键词,生效日期,失效日期";
+const HEADER: &str =
+    "编号,标题,相似问法,答复口径,办理流程,所需材料,承办部门,分类,适用区域,关键词,生效日期,失效日期";
 
 async fn export(app: &TestApp, client: &Client, format: &str) -> (String, String, Vec<u8>) {
     let response = client
@@ -32,7 +33,11 @@ async fn export(app: &TestApp, client: &Client, format: &str) -> (String, String
             .to_string()
     };
     let (content_type, disposition) = (header(CONTENT_TYPE), header(CONTENT_DISPOSITION));
-    (content_type, disposition, response.bytes().await.unwrap().to_vec())
+    (
+        content_type,
+        disposition,
+        response.bytes().await.unwrap().to_vec(),
+    )
 }
 
 async fn import(
