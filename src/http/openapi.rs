@@ -54,7 +54,7 @@ use super::AppState;
         super::routing::suggest,
         openapi,
     ),
-    components(schemas(super::ErrorBody, super::ErrorDetail)),
+    components(schemas(super::ErrorBody, super::ErrorDetail, super::spreadsheets::SheetFile)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
