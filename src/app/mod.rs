@@ -6,9 +6,11 @@ mod background;
 mod dictionaries;
 mod knowledge;
 mod knowledge_views;
+mod hot_topics;
 mod routing;
 mod searches;
 mod semantic;
+mod spreadsheets;
 mod ticket_stats;
 mod ticket_transitions;
 mod tickets;
@@ -34,8 +36,9 @@ use crate::domain::calendar::WorkCalendar;
 use crate::domain::clock::Clock;
 use crate::domain::date::now_timestamp;
 use crate::domain::deadline::DeadlinePolicy;
-use crate::domain::import::{validate, FileKind, ImportProblem, SourceFile};
+use crate::domain::import::{validate_parsed, FileKind, ImportProblem, ParsedSource, SourceFile};
 use crate::domain::search::{SearchHit, SearchOutcome, SearchRequest};
+use crate::domain::spreadsheet::SheetFormat;
 use crate::domain::{Department, Entry, Validity};
 use crate::error::{AppError, AppResult, Code};
 use crate::search::{read_dir_texts, IndexStamp, Lexicon, SearchIndex, SearchResults, Stage};
@@ -170,32 +173,48 @@ impl App {
         }
     }
 
-    /// Validates every file and writes them only when all are clean.
+    /// Validates every file and writes them only when all are clean. `.csv` and `.xlsx` files
+    /// are entry spreadsheets; any other file is JSON Lines.
     pub async fn import(&self, paths: &[PathBuf]) -> AppResult<ImportReport> {
         let files = collect_import_files(paths)?;
         let mut sources = Vec::with_capacity(files.len());
         for (path, kind) in &files {
-            let text = std::fs::read_to_string(path).map_err(|err| {
-                AppError::new(
-                    Code::ImportInvalid,
-                    format!("{}: 无法读取：{err}", path.display()),
-                )
-            })?;
-            sources.push(SourceFile {
-                name: path.display().to_string(),
-                kind: *kind,
-                text,
-            });
+            let name = path.display().to_string();
+            let unreadable = |err: std::io::Error| {
+                AppError::new(Code::ImportInvalid, format!("{name}: 无法读取：{err}"))
+            };
+            if let Some(format) = SheetFormat::from_name(&name) {
+                let bytes = std::fs::read(path).map_err(unreadable)?;
+                sources.push(spreadsheets::read_sheet(&name, format, bytes).await?);
+            } else {
+                let text = std::fs::read_to_string(path).map_err(unreadable)?;
+                let file = SourceFile {
+                    name: name.clone(),
+                    kind: *kind,
+                    text,
+                };
+                sources.push(file.parse());
+            }
         }
-        let known = self.db.department_codes().await?;
-        let batch = validate(&sources, &known).map_err(import_error)?;
-        let write = self.db.apply_import(&batch, &now_timestamp()).await?;
-        let index = self.sync_index(false).await?;
+        let (write, index) = self.import_sources(&sources).await?;
         Ok(ImportReport {
             files: files.into_iter().map(|(p, _)| p).collect(),
             write,
             index,
         })
+    }
+
+    /// Validates sources already read and writes them only when all are clean, publishing
+    /// their entries, then brings the index up to date.
+    pub async fn import_sources(
+        &self,
+        sources: &[ParsedSource],
+    ) -> AppResult<(EntryWrite, IndexSync)> {
+        let known = self.db.department_codes().await?;
+        let batch = validate_parsed(sources, &known).map_err(import_error)?;
+        let write = self.db.apply_import(&batch, &now_timestamp()).await?;
+        let index = self.sync_index(false).await?;
+        Ok((write, index))
     }
 
     /// On first start with an empty database, imports the sample knowledge base.

@@ -7,20 +7,33 @@ use clap::Args;
 
 use crate::app::{App, IndexSync};
 use crate::config::Config;
+use crate::domain::spreadsheet::SheetFormat;
 use crate::error::AppResult;
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
-    /// Files or directories of JSON Lines (departments*.jsonl hold departments)
+    /// Files or directories of JSON Lines (departments*.jsonl hold departments); .csv and .xlsx
+    /// files are entry spreadsheets with Chinese headers
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
-    /// Directory to write departments.jsonl and entries.jsonl into
+    /// Directory to write into: departments.jsonl and entries.jsonl, or entries.csv / entries.xlsx
     #[arg(long)]
     pub out: PathBuf,
+    /// jsonl (departments and entries), csv or xlsx (entries, Chinese headers)
+    #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+    pub format: ExportFormat,
+}
+
+/// What `hotline export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Jsonl,
+    Csv,
+    Xlsx,
 }
 
 pub async fn import(config: Config, args: ImportArgs) -> AppResult<ExitCode> {
@@ -43,6 +56,18 @@ pub async fn import(config: Config, args: ImportArgs) -> AppResult<ExitCode> {
 
 pub async fn export(config: Config, args: ExportArgs) -> AppResult<ExitCode> {
     let app = App::open(config).await?;
+    let sheet = match args.format {
+        ExportFormat::Jsonl => None,
+        ExportFormat::Csv => Some(SheetFormat::Csv),
+        ExportFormat::Xlsx => Some(SheetFormat::Xlsx),
+    };
+    if let Some(format) = sheet {
+        let result = app.export_spreadsheet_file(&args.out, format).await;
+        app.close().await;
+        let (path, entries) = result?;
+        println!("已导出条目 {entries} 条到 {}", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     let result = app.export(&args.out).await;
     app.close().await;
     let (departments, entries) = result?;

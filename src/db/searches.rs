@@ -19,6 +19,15 @@ pub struct SearchRecord {
     pub token_name: Option<String>,
 }
 
+impl SearchRecord {
+    /// The entry the search answered with first (the caller's need in the hot topics).
+    pub fn top_entry(&self) -> Option<String> {
+        (!self.no_answer)
+            .then(|| self.returned_ids.first().cloned())
+            .flatten()
+    }
+}
+
 /// Which searches a listing covers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SearchFilter {
@@ -94,8 +103,8 @@ const COLUMNS: &str =
 impl Db {
     pub async fn record_search(&self, record: &SearchRecord) -> AppResult<()> {
         sqlx::query(
-            "INSERT INTO searches (id, query, params, returned_ids, no_answer, confidence, took_ms, created_at, token_name)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO searches (id, query, params, returned_ids, no_answer, confidence, took_ms, created_at, token_name, top_entry)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&record.id)
         .bind(&record.query)
@@ -106,6 +115,7 @@ impl Db {
         .bind(record.took_ms)
         .bind(&record.created_at)
         .bind(record.token_name.clone())
+        .bind(record.top_entry())
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -81,6 +81,10 @@ pub enum Permission {
     EditKnowledge,
     /// Approve (publish) or reject submitted drafts, confirm entries still right.
     ReviewKnowledge,
+    /// Import and export entry spreadsheets (publishing what is imported).
+    ImportKnowledge,
+    /// Read the hot topics of the search and ticket records.
+    ReadHotTopics,
 }
 
 impl Permission {
@@ -102,6 +106,8 @@ impl Permission {
             Permission::ReadDrafts => matches!(role, Editor | Reviewer | Supervisor | Admin),
             Permission::EditKnowledge => matches!(role, Editor | Admin),
             Permission::ReviewKnowledge => matches!(role, Reviewer | Admin),
+            Permission::ImportKnowledge => matches!(role, Editor | Reviewer | Admin),
+            Permission::ReadHotTopics => matches!(role, Editor | Reviewer | Supervisor | Admin),
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Validation of JSON Lines imports: every bad line is reported as `file:line: field: problem`,
-//! and nothing is accepted unless the whole input is clean.
+//! Validation of imports: JSON Lines files and spreadsheet rows become JSON objects that one
+//! validation checks. Every bad line is reported as `file:line: field: problem` (spreadsheets:
+//! `file:第N行: 表头: problem`), and nothing is accepted unless the whole input is clean.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -10,9 +11,10 @@ use super::date::parse_date;
 use super::entry::{Department, EntryContent, CITY_WIDE};
 
 /// What a JSON Lines file holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum FileKind {
     Departments,
+    #[default]
     Entries,
 }
 
@@ -24,22 +26,103 @@ pub struct SourceFile {
     pub text: String,
 }
 
-/// One problem on one line of the input.
+/// How a source numbers its records.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Locator {
+    /// JSON Lines: `file:7: field: …`.
+    #[default]
+    Line,
+    /// Spreadsheets: `file:第7行: 表头: …`, the field named by its Chinese column header.
+    Row,
+}
+
+/// One problem on one line (or spreadsheet row) of the input.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportProblem {
     pub source: String,
     pub line: usize,
+    /// The interchange field name (`materials`), or `json`, `header`, `cell` and the like.
     pub field: String,
     pub message: String,
+    pub locator: Locator,
 }
 
 impl fmt::Display for ImportProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}: {}: {}",
-            self.source, self.line, self.field, self.message
-        )
+        match self.locator {
+            Locator::Line => write!(
+                f,
+                "{}:{}: {}: {}",
+                self.source, self.line, self.field, self.message
+            ),
+            Locator::Row => write!(
+                f,
+                "{}:第{}行: {}: {}",
+                self.source,
+                self.line,
+                super::spreadsheet::header_of(&self.field).unwrap_or(self.field.as_str()),
+                self.message
+            ),
+        }
+    }
+}
+
+/// One input split into JSON objects with their line (or row) numbers, and the problems met
+/// while splitting it (a line that is not JSON, a header that is not known).
+#[derive(Clone, Debug, Default)]
+pub struct ParsedSource {
+    pub name: String,
+    pub kind: FileKind,
+    pub locator: Locator,
+    pub objects: Vec<(usize, Map<String, Value>)>,
+    pub problems: Vec<ImportProblem>,
+}
+
+impl ParsedSource {
+    /// A problem of this source.
+    pub fn problem(&self, line: usize, field: &str, message: impl Into<String>) -> ImportProblem {
+        ImportProblem {
+            source: self.name.clone(),
+            line,
+            field: field.to_string(),
+            message: message.into(),
+            locator: self.locator,
+        }
+    }
+}
+
+impl SourceFile {
+    /// The JSON objects of a JSON Lines file with their 1-based line numbers; blank lines are
+    /// skipped and lines that are not JSON objects are reported.
+    pub fn parse(&self) -> ParsedSource {
+        let mut parsed = ParsedSource {
+            name: self.name.clone(),
+            kind: self.kind,
+            ..ParsedSource::default()
+        };
+        for (index, raw) in self.text.lines().enumerate() {
+            let line_no = index + 1;
+            let text = raw.trim_start_matches('\u{feff}').trim();
+            if text.is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<Value>(text) {
+                Ok(Value::Object(object)) => parsed.objects.push((line_no, object)),
+                Ok(_) => {
+                    let problem = parsed.problem(line_no, "json", "每行应是一个 JSON 对象");
+                    parsed.problems.push(problem);
+                }
+                Err(err) => {
+                    let problem = parsed.problem(
+                        line_no,
+                        "json",
+                        format!("不是合法的 JSON（第 {} 列：{err}）", err.column()),
+                    );
+                    parsed.problems.push(problem);
+                }
+            }
+        }
+        parsed
     }
 }
 
@@ -68,26 +151,36 @@ const DEPARTMENT_FIELDS: [&str; 4] = ["code", "name", "duties", "keywords"];
 const MAX_ID_CHARS: usize = 64;
 const MAX_TITLE_CHARS: usize = 300;
 
-/// Validates every file. `known_departments` are the department codes already stored; codes
-/// defined in the input count as known too.
+/// Validates every JSON Lines file. `known_departments` are the department codes already
+/// stored; codes defined in the input count as known too.
 pub fn validate(
     files: &[SourceFile],
     known_departments: &HashSet<String>,
 ) -> Result<ImportBatch, Vec<ImportProblem>> {
-    let mut problems = Vec::new();
+    let parsed: Vec<ParsedSource> = files.iter().map(SourceFile::parse).collect();
+    validate_parsed(&parsed, known_departments)
+}
+
+/// Validates sources already split into objects (JSON Lines files, spreadsheets), together:
+/// an id may appear once in the whole input.
+pub fn validate_parsed(
+    files: &[ParsedSource],
+    known_departments: &HashSet<String>,
+) -> Result<ImportBatch, Vec<ImportProblem>> {
+    let mut problems: Vec<ImportProblem> = files.iter().flat_map(|f| f.problems.clone()).collect();
     let mut batch = ImportBatch::default();
     let mut seen_codes: HashMap<String, String> = HashMap::new();
     let mut seen_ids: HashMap<String, String> = HashMap::new();
 
     for file in files.iter().filter(|f| f.kind == FileKind::Departments) {
-        for (line_no, object) in objects(file, &mut problems) {
-            let mut line = LineCheck::new(file, line_no, &mut problems);
-            line.reject_unknown_fields(&object, &DEPARTMENT_FIELDS);
+        for (line_no, object) in &file.objects {
+            let mut line = LineCheck::new(file, *line_no, &mut problems);
+            line.reject_unknown_fields(object, &DEPARTMENT_FIELDS);
             let department = Department {
-                code: line.identifier(&object, "code"),
-                name: line.required_text(&object, "name"),
-                duties: line.optional_text(&object, "duties").unwrap_or_default(),
-                keywords: line.string_list(&object, "keywords"),
+                code: line.identifier(object, "code"),
+                name: line.required_text(object, "name"),
+                duties: line.optional_text(object, "duties").unwrap_or_default(),
+                keywords: line.string_list(object, "keywords"),
             };
             if !department.code.is_empty() {
                 if let Some(first) = seen_codes.get(&department.code) {
@@ -103,25 +196,25 @@ pub fn validate(
     }
 
     for file in files.iter().filter(|f| f.kind == FileKind::Entries) {
-        for (line_no, object) in objects(file, &mut problems) {
-            let mut line = LineCheck::new(file, line_no, &mut problems);
-            line.reject_unknown_fields(&object, &ENTRY_FIELDS);
+        for (line_no, object) in &file.objects {
+            let mut line = LineCheck::new(file, *line_no, &mut problems);
+            line.reject_unknown_fields(object, &ENTRY_FIELDS);
             let entry = EntryContent {
-                id: line.identifier(&object, "id"),
-                title: line.required_text(&object, "title"),
-                questions: line.string_list(&object, "questions"),
-                answer: line.required_text(&object, "answer"),
-                process: line.string_list(&object, "process"),
-                materials: line.string_list(&object, "materials"),
-                department: line.required_text(&object, "department"),
-                category: line.optional_text(&object, "category").unwrap_or_default(),
+                id: line.identifier(object, "id"),
+                title: line.required_text(object, "title"),
+                questions: line.string_list(object, "questions"),
+                answer: line.required_text(object, "answer"),
+                process: line.string_list(object, "process"),
+                materials: line.string_list(object, "materials"),
+                department: line.required_text(object, "department"),
+                category: line.optional_text(object, "category").unwrap_or_default(),
                 region: line
-                    .optional_text(&object, "region")
+                    .optional_text(object, "region")
                     .filter(|r| !r.trim().is_empty())
                     .unwrap_or_else(|| CITY_WIDE.to_string()),
-                keywords: line.string_list(&object, "keywords"),
-                valid_from: line.date(&object, "valid_from"),
-                valid_to: line.date(&object, "valid_to"),
+                keywords: line.string_list(object, "keywords"),
+                valid_from: line.date(object, "valid_from"),
+                valid_to: line.date(object, "valid_to"),
             };
             if entry.title.chars().count() > MAX_TITLE_CHARS {
                 line.problem("title", format!("标题不能超过 {MAX_TITLE_CHARS} 个字"));
@@ -163,57 +256,16 @@ pub fn validate(
     }
 }
 
-/// The JSON objects of a file with their 1-based line numbers; blank lines are skipped and
-/// lines that are not JSON objects are reported.
-fn objects(
-    file: &SourceFile,
-    problems: &mut Vec<ImportProblem>,
-) -> Vec<(usize, Map<String, Value>)> {
-    let mut out = Vec::new();
-    for (index, raw) in file.text.lines().enumerate() {
-        let line_no = index + 1;
-        let text = raw.trim_start_matches('\u{feff}').trim();
-        if text.is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(object)) => out.push((line_no, object)),
-            Ok(_) => problems.push(problem(file, line_no, "json", "每行应是一个 JSON 对象")),
-            Err(err) => problems.push(problem(
-                file,
-                line_no,
-                "json",
-                format!("不是合法的 JSON（第 {} 列：{err}）", err.column()),
-            )),
-        }
-    }
-    out
-}
-
-fn problem(
-    file: &SourceFile,
-    line: usize,
-    field: &str,
-    message: impl Into<String>,
-) -> ImportProblem {
-    ImportProblem {
-        source: file.name.clone(),
-        line,
-        field: field.to_string(),
-        message: message.into(),
-    }
-}
-
 /// Field checks for one line, collecting problems and remembering whether the line is clean.
 struct LineCheck<'a> {
-    file: &'a SourceFile,
+    file: &'a ParsedSource,
     line: usize,
     problems: &'a mut Vec<ImportProblem>,
     clean: bool,
 }
 
 impl<'a> LineCheck<'a> {
-    fn new(file: &'a SourceFile, line: usize, problems: &'a mut Vec<ImportProblem>) -> Self {
+    fn new(file: &'a ParsedSource, line: usize, problems: &'a mut Vec<ImportProblem>) -> Self {
         LineCheck {
             file,
             line,
@@ -223,13 +275,16 @@ impl<'a> LineCheck<'a> {
     }
 
     fn location(&self) -> String {
-        format!("{}:{}", self.file.name, self.line)
+        match self.file.locator {
+            Locator::Line => format!("{}:{}", self.file.name, self.line),
+            Locator::Row => format!("{}:第{}行", self.file.name, self.line),
+        }
     }
 
     fn problem(&mut self, field: &str, message: impl Into<String>) {
         self.clean = false;
         self.problems
-            .push(problem(self.file, self.line, field, message));
+            .push(self.file.problem(self.line, field, message));
     }
 
     fn reject_unknown_fields(&mut self, object: &Map<String, Value>, allowed: &[&str]) {

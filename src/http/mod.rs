@@ -15,6 +15,7 @@ mod revisions;
 mod routing;
 mod search;
 mod searches;
+mod spreadsheets;
 mod stats;
 mod tickets;
 mod tokens;
@@ -113,6 +114,7 @@ fn router_with_state(app: AppState) -> Router {
                 .merge(drafts::router())
                 .merge(dictionaries::router())
                 .merge(revisions::router())
+                .merge(spreadsheets::router())
                 .merge(departments::router())
                 .merge(tokens::router())
                 .merge(tickets::router())

@@ -35,6 +35,8 @@ use super::AppState;
         super::dictionaries::list,
         super::dictionaries::one,
         super::dictionaries::save,
+        super::spreadsheets::import,
+        super::spreadsheets::export,
         super::departments::departments,
         super::tokens::create,
         super::tokens::list,
@@ -65,10 +67,11 @@ use super::AppState;
         super::transitions::similar,
         super::calendar::due,
         super::stats::departments,
+        super::stats::hot_topics,
         super::routing::suggest,
         openapi,
     ),
-    components(schemas(super::ErrorBody, super::ErrorDetail)),
+    components(schemas(super::ErrorBody, super::ErrorDetail, super::spreadsheets::SheetFile)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

@@ -1,5 +1,6 @@
 //! `GET /api/v1/stats/departments`: the period report of departments and the line (定期通报),
-//! as JSON or as CSV for the monthly report.
+//! as JSON or as CSV for the monthly report; `GET /api/v1/stats/hot-topics`: what callers asked
+//! about most, and what is rising.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -13,11 +14,14 @@ use time::Date;
 use super::auth::Caller;
 use super::AppState;
 use crate::domain::date::parse_date;
+use crate::domain::hot_topics::HotTopics;
 use crate::domain::stats::{departments_csv, StatsReport};
 use crate::error::{AppError, AppResult, Code};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/stats/departments", get(departments))
+    Router::new()
+        .route("/stats/departments", get(departments))
+        .route("/stats/hot-topics", get(hot_topics))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -89,4 +93,57 @@ pub async fn departments(
             .into_response());
     }
     Ok(Json(report).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct HotTopicsParams {
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<String>,
+}
+
+/// The most asked needs (the entry that answered, 未找到答案 for unanswered searches, or the
+/// type and department of tickets citing no entry) and categories of a period, from the search
+/// log and the tickets, with their counts in the previous period of equal length, and the needs
+/// that rose most.
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats/hot-topics",
+    tag = "knowledge",
+    params(
+        ("from" = Option<String>, Query, format = Date, description = "起始日期 YYYY-MM-DD（含），默认 to 之前 6 天"),
+        ("to" = Option<String>, Query, format = Date, description = "结束日期 YYYY-MM-DD（含），默认今天"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 100, description = "每个列表最多条数，1–100，默认 10"),
+    ),
+    responses(
+        (status = 200, description = "热点诉求", body = HotTopics),
+        (status = 400, description = "invalid_parameter、invalid_period、invalid_limit", body = super::ErrorBody),
+        (status = 401, description = "unauthorized", body = super::ErrorBody),
+        (status = 403, description = "forbidden", body = super::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn hot_topics(
+    State(app): State<AppState>,
+    Caller(caller): Caller,
+    params: Result<Query<HotTopicsParams>, QueryRejection>,
+) -> AppResult<Json<HotTopics>> {
+    let params = super::query(params)?;
+    let parse = |name: &str, value: Option<&str>| -> AppResult<Option<Date>> {
+        value
+            .map(|v| date_param(name, Some(v), app.clock.today()))
+            .transpose()
+    };
+    let from = parse("from", params.from.as_deref())?;
+    let to = parse("to", params.to.as_deref())?;
+    let limit = match params.limit.as_deref().map(str::trim) {
+        None => None,
+        Some(text) => Some(text.parse::<usize>().map_err(|_| {
+            AppError::new(
+                Code::InvalidLimit,
+                format!("limit 应为 1 到 100 之间的整数，收到 {text:?}"),
+            )
+        })?),
+    };
+    Ok(Json(app.hot_topics(&caller, from, to, limit).await?))
 }
