@@ -3,6 +3,9 @@
 
 mod access;
 mod background;
+mod feedback;
+mod gap_grouping;
+mod gaps;
 mod routing;
 mod searches;
 mod semantic;
@@ -11,6 +14,10 @@ mod ticket_transitions;
 mod tickets;
 
 pub use access::FIRST_ADMIN;
+pub use feedback::{FeedbackReceipt, TaskView};
+pub use gap_grouping::threshold_for;
+use gap_grouping::GapWorker;
+pub use gaps::{GapDraftSeed, GapList, GapSort, GapView, MAX_GAPS, READ_GAP};
 pub use routing::{RoutingDesk, RoutingRequest, RoutingSuggestion};
 pub use searches::{SearchLogEntry, READ_SEARCH};
 pub use tickets::{SimilarTicket, TicketDesk, TicketDetail, TicketPage, TicketQuery, READ_TICKET};
@@ -46,6 +53,8 @@ pub struct App {
     pub policy: DeadlinePolicy,
     /// The routing model, rebuilt when the directory or the ticket history changes.
     router: routing::RouterCell,
+    /// The knowledge-gap grouping state, one pass at a time.
+    gap_worker: tokio::sync::Mutex<GapWorker>,
 }
 
 /// How the index was brought up to date.
@@ -88,6 +97,7 @@ impl App {
             calendar,
             policy,
             router: routing::RouterCell::default(),
+            gap_worker: tokio::sync::Mutex::new(GapWorker::default()),
         })
     }
 
@@ -253,6 +263,7 @@ impl App {
             token_name: token_name.map(str::to_string),
         };
         self.db.record_search(&record).await?;
+        self.observe_search(&record).await;
         Ok(outcome)
     }
 

@@ -4,6 +4,8 @@
 
 mod departments;
 mod entries;
+mod feedback;
+mod gaps;
 mod meta;
 mod searches;
 mod tickets;
@@ -21,6 +23,8 @@ use sqlx::{Any, AnyPool, ConnectOptions, Executor};
 use crate::error::{AppError, AppResult, Code};
 
 pub use entries::{EntryWrite, KnowledgeFingerprint};
+pub use feedback::{NewFeedback, TaskFilter, TaskRow};
+pub use gaps::{GapMember, GapRow, GapSampleRow, NewObservation, PendingObservation, Placed};
 pub use meta::REINDEX_GENERATION;
 pub use searches::{SearchFilter, SearchRecord};
 pub use tickets::TicketFilter;

@@ -75,13 +75,17 @@ pub enum Permission {
     ReadSearchLog,
     /// Read the audit log.
     ReadAuditLog,
+    /// Give feedback on a search (agents: only on their own searches).
+    GiveFeedback,
+    /// Work the knowledge loop: editors' tasks and knowledge gaps.
+    WorkKnowledgeLoop,
 }
 
 impl Permission {
     fn allows(self, role: Role) -> bool {
         use Role::*;
         match self {
-            Permission::ReadKnowledge => {
+            Permission::ReadKnowledge | Permission::GiveFeedback => {
                 matches!(
                     role,
                     Agent | Dispatcher | Editor | Reviewer | Supervisor | Admin
@@ -93,6 +97,9 @@ impl Permission {
                 matches!(role, Supervisor | Admin)
             }
             Permission::ReadSearchLog => role != Department,
+            Permission::WorkKnowledgeLoop => {
+                matches!(role, Editor | Reviewer | Supervisor | Admin)
+            }
         }
     }
 }

@@ -6,6 +6,8 @@ mod calendar;
 mod departments;
 mod entries;
 mod error;
+mod feedback;
+mod gaps;
 mod health;
 mod metrics;
 mod openapi;
@@ -106,6 +108,8 @@ fn router_with_state(app: AppState) -> Router {
             Router::new()
                 .merge(search::router())
                 .merge(searches::router())
+                .merge(feedback::router())
+                .merge(gaps::router())
                 .merge(entries::router())
                 .merge(departments::router())
                 .merge(tokens::router())

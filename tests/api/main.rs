@@ -11,6 +11,8 @@ mod cli;
 mod durability;
 mod embed;
 mod entries;
+mod feedback;
+mod gaps;
 mod health;
 mod index;
 mod metrics;
