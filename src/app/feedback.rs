@@ -155,7 +155,12 @@ impl App {
             search_id: Some(search.id.clone()),
             ticket_id: None,
             text: search.query.clone(),
-            hit_ids: search.returned_ids.iter().take(HITS_OBSERVED).cloned().collect(),
+            hit_ids: search
+                .returned_ids
+                .iter()
+                .take(HITS_OBSERVED)
+                .cloned()
+                .collect(),
             department: None,
             day: format_date(self.clock.today()),
             created_at: now.clone(),

@@ -68,7 +68,12 @@ impl App {
             search_id: Some(record.id.clone()),
             ticket_id: None,
             text: record.query.clone(),
-            hit_ids: record.returned_ids.iter().take(HITS_OBSERVED).cloned().collect(),
+            hit_ids: record
+                .returned_ids
+                .iter()
+                .take(HITS_OBSERVED)
+                .cloned()
+                .collect(),
             department: None,
             day: format_date(self.clock.today()),
             created_at: record.created_at.clone(),

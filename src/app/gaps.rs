@@ -124,7 +124,10 @@ impl App {
             revealed |= v.reveals_personal_data;
             v.text
         };
-        let views: Vec<GapView> = rows.into_iter().map(|r| view(r, &samples, &mut show)).collect();
+        let views: Vec<GapView> = rows
+            .into_iter()
+            .map(|r| view(r, &samples, &mut show))
+            .collect();
         if revealed {
             let subjects: Vec<&str> = views.iter().map(|v| v.id.as_str()).collect();
             self.db
@@ -184,7 +187,10 @@ impl App {
         {
             return Err(AppError::new(
                 Code::GapStateConflict,
-                format!("知识缺口 {id} 当前为 {}，只有 open 的缺口可以忽略", row.status),
+                format!(
+                    "知识缺口 {id} 当前为 {}，只有 open 的缺口可以忽略",
+                    row.status
+                ),
             ));
         }
         self.gap(caller, id).await
@@ -194,19 +200,23 @@ impl App {
     /// from. Personal data is masked whatever the role: drafts become published knowledge.
     pub async fn gap_draft_seed(&self, caller: &Identity, gap_id: &str) -> AppResult<GapDraftSeed> {
         caller.require(Permission::WorkKnowledgeLoop)?;
-        let row = self.db.gap(gap_id).await?.ok_or_else(|| gap_not_found(gap_id))?;
-        let samples = self.db.gap_samples(&[row.id.clone()]).await?;
+        let row = self
+            .db
+            .gap(gap_id)
+            .await?
+            .ok_or_else(|| gap_not_found(gap_id))?;
+        let samples = self.db.gap_samples(std::slice::from_ref(&row.id)).await?;
         let mut show = |text: &str| mask_personal_data(text);
         let gap = view(row, &samples, &mut show);
-        let questions = samples
-            .iter()
-            .map(|s| mask_personal_data(&s.text))
-            .fold(Vec::<String>::new(), |mut acc, q| {
+        let questions = samples.iter().map(|s| mask_personal_data(&s.text)).fold(
+            Vec::<String>::new(),
+            |mut acc, q| {
                 if q != gap.question && !acc.contains(&q) && acc.len() < SAMPLES_SHOWN {
                     acc.push(q);
                 }
                 acc
-            });
+            },
+        );
         Ok(GapDraftSeed {
             gap_id: gap.id,
             title: gap.question,

@@ -38,7 +38,10 @@ struct Report<'a> {
 
 fn read_samples(file: &PathBuf) -> AppResult<Vec<GapSample>> {
     let text = std::fs::read_to_string(file).map_err(|err| {
-        AppError::new(Code::EvalInvalid, format!("{}: 无法读取：{err}", file.display()))
+        AppError::new(
+            Code::EvalInvalid,
+            format!("{}: 无法读取：{err}", file.display()),
+        )
     })?;
     text.lines()
         .enumerate()
@@ -47,7 +50,11 @@ fn read_samples(file: &PathBuf) -> AppResult<Vec<GapSample>> {
             serde_json::from_str(line).map_err(|err| {
                 AppError::new(
                     Code::EvalInvalid,
-                    format!("{} 第 {} 行：应为 {{\"need\",\"text\"}}：{err}", file.display(), n + 1),
+                    format!(
+                        "{} 第 {} 行：应为 {{\"need\",\"text\"}}：{err}",
+                        file.display(),
+                        n + 1
+                    ),
                 )
             })
         })
@@ -95,8 +102,8 @@ pub async fn run(config: Config, args: GapEvalArgs) -> AppResult<ExitCode> {
             let threshold = step as f32 / 100.0;
             let m = measure(&samples, &features, threshold);
             println!(
-                "{method} threshold {threshold:.2}: recall {:.3} mixed {:.3} gaps {}",
-                m.recall, m.mixed_rate, m.gaps
+                "{method} threshold {threshold:.2}: recall {:.3} mixed {:.3} pure {:.3} gaps {}",
+                m.recall, m.mixed_rate, m.pure_recall, m.gaps
             );
         }
     }

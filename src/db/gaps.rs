@@ -163,10 +163,9 @@ impl Db {
 
     /// Ids of resolved gaps (the worker stops feeding them).
     pub async fn resolved_gap_ids(&self) -> AppResult<Vec<String>> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT id FROM gaps WHERE status = 'resolved'")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM gaps WHERE status = 'resolved'")
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
@@ -267,7 +266,13 @@ impl Db {
     }
 
     /// Dismisses an open gap; false when it is not open.
-    pub async fn dismiss_gap(&self, id: &str, reason: &str, by: &str, now: &str) -> AppResult<bool> {
+    pub async fn dismiss_gap(
+        &self,
+        id: &str,
+        reason: &str,
+        by: &str,
+        now: &str,
+    ) -> AppResult<bool> {
         let done = sqlx::query(
             "UPDATE gaps SET status = 'dismissed', dismiss_reason = $2, dismissed_by = $3, closed_at = $4
              WHERE id = $1 AND status = 'open'",

@@ -1,6 +1,8 @@
 //! How well gaps group paraphrases, for `hotline eval-gaps`: paraphrase recall (the share of
 //! paraphrases in the gap holding the plurality of their need) and the mixed-gap rate (the
-//! share of gaps holding paraphrases of more than one need).
+//! share of gaps holding paraphrases of more than one need). Both can look good when most
+//! needs share one big gap, so `pure_recall` also counts only paraphrases whose gap is their
+//! need's plurality gap and holds a majority of that need's paraphrases among its own.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -22,6 +24,7 @@ pub struct GapMetrics {
     pub gaps: usize,
     pub recall: f64,
     pub mixed_rate: f64,
+    pub pure_recall: f64,
 }
 
 /// `assigned[i]` is the gap of paraphrase `i` of need `needs[i]`.
@@ -37,6 +40,19 @@ pub fn gap_metrics(needs: &[&str], assigned: &[&str]) -> GapMetrics {
         .map(|gaps| gaps.values().copied().max().unwrap_or(0))
         .sum();
     let mixed = per_gap.values().filter(|n| n.len() > 1).count();
+    let mut gap_sizes: HashMap<&str, usize> = HashMap::new();
+    for gap in assigned {
+        *gap_sizes.entry(gap).or_default() += 1;
+    }
+    let pure: usize = per_need
+        .values()
+        .filter_map(|gaps| {
+            let (gap, n) = gaps
+                .iter()
+                .max_by_key(|(g, n)| (**n, std::cmp::Reverse(**g)))?;
+            (2 * n > gap_sizes[gap]).then_some(*n)
+        })
+        .sum();
     let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     GapMetrics {
         paraphrases: needs.len(),
@@ -44,6 +60,7 @@ pub fn gap_metrics(needs: &[&str], assigned: &[&str]) -> GapMetrics {
         gaps: per_gap.len(),
         recall: ratio(together, needs.len()),
         mixed_rate: ratio(mixed, per_gap.len()),
+        pure_recall: ratio(pure, needs.len()),
     }
 }
 
@@ -55,6 +72,7 @@ mod tests {
     fn perfect_grouping_scores_one_and_zero() {
         let m = gap_metrics(&["a", "a", "b"], &["1", "1", "2"]);
         assert_eq!((m.recall, m.mixed_rate, m.gaps), (1.0, 0.0, 2));
+        assert_eq!(m.pure_recall, 1.0);
     }
 
     #[test]
@@ -62,6 +80,7 @@ mod tests {
         let m = gap_metrics(&["a", "a", "a", "a", "b"], &["1", "1", "1", "2", "1"]);
         assert!((m.recall - 0.8).abs() < 1e-9);
         assert!((m.mixed_rate - 0.5).abs() < 1e-9);
+        assert!((m.pure_recall - 0.6).abs() < 1e-9);
         assert_eq!(m.needs, 2);
     }
 }

@@ -1,16 +1,17 @@
 //! Grouping unanswered questions into knowledge gaps, incrementally: each observation joins
-//! the open (or dismissed) gap whose centroid is most similar to it when the cosine reaches
-//! the threshold, else it opens a new gap. Features are sentence vectors when the model is
+//! the open (or dismissed) gap whose members are most similar to it on average (average
+//! linkage: the dot product with the members' sum over their number, so a gap that has
+//! drifted wide attracts less) when that reaches the threshold, else it opens a new gap. Features are sentence vectors when the model is
 //! loaded, else weighted character bigrams of the question's content words; both are compared
 //! by cosine. Plain Rust: the app feeds it, the database keeps what it decided.
 
 use std::collections::HashMap;
 
-/// Cosine a question must reach with a gap's centroid to join it, with sentence vectors
+/// Mean cosine a question must reach with a gap's members to join it, with sentence vectors
 /// (fitted on `knowledge/eval/gaps.jsonl`, see the README).
-pub const DENSE_THRESHOLD: f32 = 0.90;
+pub const DENSE_THRESHOLD: f32 = 0.905;
 /// The same for character-bigram features (fitted on the same set).
-pub const LEXICAL_THRESHOLD: f32 = 0.40;
+pub const LEXICAL_THRESHOLD: f32 = 0.25;
 /// Member texts kept per gap in memory for picking its representative question.
 const MEMBERS_KEPT: usize = 64;
 
@@ -103,6 +104,7 @@ impl Features {
 struct Cluster {
     id: String,
     sum: Features,
+    count: usize,
     members: Vec<(String, Features)>,
 }
 
@@ -112,7 +114,7 @@ pub struct Placement {
     pub gap_id: String,
     /// Whether the observation opened this gap.
     pub opened: bool,
-    /// Cosine with the centroid it joined (1 for a new gap).
+    /// Mean cosine with the members of the gap it joined (1 for a new gap).
     pub similarity: f32,
 }
 
@@ -151,11 +153,11 @@ impl Grouper {
         self.clusters.retain(|c| c.id != id);
     }
 
-    /// The best gap for `features` at or above the threshold, with its cosine.
+    /// The best gap for `features` at or above the threshold, with its mean cosine.
     pub fn best(&self, features: &Features) -> Option<(&str, f32)> {
         self.clusters
             .iter()
-            .map(|c| (c.id.as_str(), features.cosine(&c.sum)))
+            .map(|c| (c.id.as_str(), features.dot(&c.sum) / c.count.max(1) as f32))
             .filter(|(_, sim)| *sim >= self.threshold)
             .max_by(|a, b| a.1.total_cmp(&b.1))
     }
@@ -183,6 +185,7 @@ impl Grouper {
         match self.clusters.iter_mut().find(|c| c.id == id) {
             Some(cluster) => {
                 cluster.sum.add(&features);
+                cluster.count += 1;
                 if cluster.members.len() < MEMBERS_KEPT {
                     cluster.members.push((text, features));
                 }
@@ -190,6 +193,7 @@ impl Grouper {
             None => self.clusters.push(Cluster {
                 id: id.to_string(),
                 sum: features.clone(),
+                count: 1,
                 members: vec![(text, features)],
             }),
         }

@@ -35,6 +35,9 @@ mod tests {
     fn fillers_go_and_content_words_stay() {
         let terms = lexicon().content_terms("请问，那个小区电梯坏了没人修");
         assert!(terms.iter().any(|t| t.contains("电梯")), "{terms:?}");
-        assert!(!terms.iter().any(|t| t == "请问" || t == "那个"), "{terms:?}");
+        assert!(
+            !terms.iter().any(|t| t == "请问" || t == "那个"),
+            "{terms:?}"
+        );
     }
 }

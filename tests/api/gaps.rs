@@ -35,9 +35,17 @@ async fn unanswered(app: &TestApp, q: &str, kind: &str) {
         .send()
         .await
         .unwrap();
-    let id = json_ok(response).await["search_id"].as_str().unwrap().to_string();
+    let id = json_ok(response).await["search_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let path = format!("/api/v1/searches/{id}/feedback");
-    assert_eq!(post(app, &app.client, &path, json!({"kind": kind})).await.status(), 201);
+    assert_eq!(
+        post(app, &app.client, &path, json!({"kind": kind}))
+            .await
+            .status(),
+        201
+    );
 }
 
 fn texts(gap: &Value) -> Vec<String> {
