@@ -1,6 +1,7 @@
 //! Background work of a running service, started and stopped with it: keeping the index in
 //! step with the database, embedding entries for semantic search, watching ticket deadlines
-//! (临期、超期预警, callbacks waiting), and keeping the routing model up to date.
+//! (临期、超期预警, callbacks waiting), keeping the routing model up to date and grouping
+//! unanswered questions into knowledge gaps.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,7 +26,8 @@ impl Background {
                 tokio::spawn(sync_index(app.clone())),
                 tokio::spawn(embed_entries(app.clone())),
                 tokio::spawn(watch_deadlines(app.clone())),
-                tokio::spawn(refresh_routing(app)),
+                tokio::spawn(refresh_routing(app.clone())),
+                tokio::spawn(group_gaps(app)),
             ],
         }
     }
@@ -117,6 +119,24 @@ async fn watch_deadlines(app: Arc<App>) {
             Ok(_) => {}
             Err(err) => {
                 tracing::warn!(code = err.code.as_str(), message = %err.message, "deadline check failed")
+            }
+        }
+    }
+}
+
+/// How often the gap worker looks for new observations.
+const GAP_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Places new observations of unanswered questions into knowledge gaps as they arrive.
+async fn group_gaps(app: Arc<App>) {
+    let mut ticker = ticker(GAP_INTERVAL);
+    loop {
+        ticker.tick().await;
+        match app.group_gaps().await {
+            Ok(0) => {}
+            Ok(placed) => tracing::debug!(placed, "knowledge gaps updated"),
+            Err(err) => {
+                tracing::warn!(code = err.code.as_str(), message = %err.message, "grouping knowledge gaps failed")
             }
         }
     }

@@ -7,6 +7,9 @@ mod dictionaries;
 mod knowledge;
 mod knowledge_views;
 mod hot_topics;
+mod feedback;
+mod gap_grouping;
+mod gaps;
 mod routing;
 mod searches;
 mod semantic;
@@ -19,6 +22,10 @@ pub use access::FIRST_ADMIN;
 pub use dictionaries::DictionaryView;
 pub use knowledge::{DraftView, KnowledgeDesk, SimilarEntry};
 pub use knowledge_views::{EntryList, EntrySummary, RevisionDiff, RevisionList, RevisionView};
+pub use feedback::{FeedbackReceipt, TaskView};
+pub use gap_grouping::threshold_for;
+use gap_grouping::GapWorker;
+pub use gaps::{GapDraftSeed, GapList, GapSort, GapView, MAX_GAPS, READ_GAP};
 pub use routing::{RoutingDesk, RoutingRequest, RoutingSuggestion};
 pub use searches::{SearchLogEntry, READ_SEARCH};
 pub use tickets::{SimilarTicket, TicketDesk, TicketDetail, TicketPage, TicketQuery, READ_TICKET};
@@ -57,6 +64,8 @@ pub struct App {
     router: routing::RouterCell,
     /// Which stored dictionary versions the index was last switched to.
     dictionaries_stamp: tokio::sync::Mutex<String>,
+    /// The knowledge-gap grouping state, one pass at a time.
+    gap_worker: tokio::sync::Mutex<GapWorker>,
 }
 
 /// How the index was brought up to date.
@@ -109,6 +118,7 @@ impl App {
             policy,
             router: routing::RouterCell::default(),
             dictionaries_stamp: tokio::sync::Mutex::new(dictionaries_stamp),
+            gap_worker: tokio::sync::Mutex::new(GapWorker::default()),
         })
     }
 
@@ -290,6 +300,7 @@ impl App {
             token_name: token_name.map(str::to_string),
         };
         self.db.record_search(&record).await?;
+        self.observe_search(&record).await;
         Ok(outcome)
     }
 

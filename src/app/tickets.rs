@@ -177,6 +177,7 @@ impl TicketDesk<'_> {
         // The answer is built from what was just written (no re-read): the caller typed the
         // personal data in, so showing it back is not a read to audit.
         let ticket = Ticket { number, ..ticket };
+        self.app.note_ticket_knowledge(&ticket).await;
         let routing = self.routing_for(caller, &ticket).await?;
         let unmasked = sees_caller(caller, &ticket) || caller.role == Role::Agent;
         Ok(TicketDetail {

@@ -1,6 +1,7 @@
 //! The `hotline` command line (clap): global configuration flags and one file per subcommand.
 
 mod eval;
+mod gap_eval;
 mod knowledge;
 mod model;
 mod routing_eval;
@@ -90,6 +91,9 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Measure routing suggestions (first / top-3 department) on labelled calls or Taipei
     EvalRouting(routing_eval::RoutingEvalArgs),
+    /// Measure knowledge-gap grouping (paraphrase recall, mixed gaps) on a stream of
+    /// unanswered questions; `--semantic on|off` picks sentence vectors or bigrams
+    EvalGaps(gap_eval::GapEvalArgs),
     /// Create, list and revoke access tokens
     Token(token::TokenArgs),
     /// Import a previous system's closed tickets (JSON Lines) for routing to learn from
@@ -138,6 +142,7 @@ pub fn run() -> ExitCode {
             Command::Search(args) => search::run(config, args).await,
             Command::Eval(args) => eval::run(config, args).await,
             Command::EvalRouting(args) => routing_eval::run(config, args).await,
+            Command::EvalGaps(args) => gap_eval::run(config, args).await,
             Command::Token(args) => token::run(config, args).await,
             Command::ImportTickets(args) => tickets::import(config, args).await,
             Command::Model(args) => model::run(config, args).await,

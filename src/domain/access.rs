@@ -85,13 +85,17 @@ pub enum Permission {
     ImportKnowledge,
     /// Read the hot topics of the search and ticket records.
     ReadHotTopics,
+    /// Give feedback on a search (agents: only on their own searches).
+    GiveFeedback,
+    /// Work the knowledge loop: editors' tasks and knowledge gaps.
+    WorkKnowledgeLoop,
 }
 
 impl Permission {
     fn allows(self, role: Role) -> bool {
         use Role::*;
         match self {
-            Permission::ReadKnowledge => {
+            Permission::ReadKnowledge | Permission::GiveFeedback => {
                 matches!(
                     role,
                     Agent | Dispatcher | Editor | Reviewer | Supervisor | Admin
@@ -108,6 +112,9 @@ impl Permission {
             Permission::ReviewKnowledge => matches!(role, Reviewer | Admin),
             Permission::ImportKnowledge => matches!(role, Editor | Reviewer | Admin),
             Permission::ReadHotTopics => matches!(role, Editor | Reviewer | Supervisor | Admin),
+            Permission::WorkKnowledgeLoop => {
+                matches!(role, Editor | Reviewer | Supervisor | Admin)
+            }
         }
     }
 }

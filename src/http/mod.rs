@@ -8,6 +8,8 @@ mod dictionaries;
 mod drafts;
 mod entries;
 mod error;
+mod feedback;
+mod gaps;
 mod health;
 mod metrics;
 mod openapi;
@@ -110,6 +112,8 @@ fn router_with_state(app: AppState) -> Router {
             Router::new()
                 .merge(search::router())
                 .merge(searches::router())
+                .merge(feedback::router())
+                .merge(gaps::router())
                 .merge(entries::router())
                 .merge(drafts::router())
                 .merge(dictionaries::router())

@@ -12,6 +12,7 @@ mod rank;
 mod salience;
 mod schema;
 mod scope;
+mod terms;
 mod tokenizer;
 mod vocab;
 mod weigh;

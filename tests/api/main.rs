@@ -13,6 +13,8 @@ mod durability;
 mod editing;
 mod embed;
 mod entries;
+mod feedback;
+mod gaps;
 mod health;
 mod hot_topics;
 mod index;
