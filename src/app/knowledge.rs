@@ -9,7 +9,7 @@ use crate::db::DraftWrite;
 use crate::domain::access::{Identity, Permission};
 use crate::domain::draft::{
     check_base_revision, check_submittable, Draft, DraftAction, DraftState, EntryEventKind,
-    ReviewStep,
+    ReviewStep, ANSWER_TO_WRITE,
 };
 use crate::domain::draft_input::{parse_entry_input, EntryInput};
 use crate::domain::{Entry, EntryStatus};
@@ -199,6 +199,11 @@ impl KnowledgeDesk<'_> {
             .publish_draft(&draft, &caller.name, comment, &now)
             .await?;
         self.app.sync_index(false).await?;
+        if let (Some(gap), DraftAction::Publish) = (gap_of(&draft), draft.action) {
+            if let Err(err) = self.app.resolve_gap(gap, id).await {
+                tracing::warn!(gap, entry = id, message = %err.message, "could not mark the knowledge gap resolved");
+            }
+        }
         self.app.entry(id).await
     }
 
@@ -212,6 +217,49 @@ impl KnowledgeDesk<'_> {
             .confirm_entry(&entry, &caller.name, &now)
             .await?;
         Ok(entry)
+    }
+
+    /// `POST /gaps/{id}/draft`: a new entry draft pre-filled from a knowledge gap (its
+    /// representative question as title, the other phrasings as questions, the suggested
+    /// department and category). Asking again returns the draft already started for the gap.
+    /// Publishing it resolves the gap.
+    pub async fn draft_for_gap(
+        &self,
+        caller: &Identity,
+        gap_id: &str,
+    ) -> AppResult<(bool, DraftView)> {
+        caller.require(Permission::EditKnowledge)?;
+        let seed = self.app.gap_draft_seed(caller, gap_id).await?;
+        let origin = format!("{GAP_ORIGIN}{gap_id}");
+        if let Some(existing) = self.app.db.draft_with_origin(&origin).await? {
+            return Ok((false, self.view(existing).await?));
+        }
+        let department = match seed.department {
+            Some(department) => department,
+            None => self
+                .app
+                .routing()
+                .suggest_for(&seed.title, None, None)
+                .await?
+                .into_iter()
+                .next()
+                .map(|s| s.department)
+                .ok_or_else(|| {
+                    AppError::new(
+                        Code::InvalidEntry,
+                        "无法为该缺口推断承办部门：请用 POST /api/v1/entries 手工新建条目",
+                    )
+                })?,
+        };
+        let body = serde_json::json!({
+            "title": seed.title,
+            "questions": seed.questions,
+            "answer": ANSWER_TO_WRITE,
+            "department": department,
+            "category": seed.category.unwrap_or_default(),
+            "note": format!("由知识缺口 {gap_id} 创建"),
+        });
+        Ok((true, self.create(caller, body, Some(origin)).await?))
     }
 
     /// The open draft of an entry.
@@ -316,6 +364,13 @@ impl KnowledgeDesk<'_> {
             AppError::new(Code::DraftNotFound, format!("条目 {id} 没有待处理的草稿"))
         })
     }
+}
+
+/// How a draft started from a knowledge gap names it in `origin`.
+const GAP_ORIGIN: &str = "gap:";
+
+fn gap_of(draft: &Draft) -> Option<&str> {
+    draft.origin.as_deref()?.strip_prefix(GAP_ORIGIN)
 }
 
 pub(super) fn entry_not_found(id: &str) -> AppError {

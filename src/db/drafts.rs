@@ -157,6 +157,16 @@ impl Db {
         row.map(Draft::try_from).transpose()
     }
 
+    /// The open draft started from `origin` (e.g. a knowledge gap), if any.
+    pub async fn draft_with_origin(&self, origin: &str) -> AppResult<Option<Draft>> {
+        let sql = format!("{DRAFT_SELECT} WHERE d.origin = $1 ORDER BY d.created_at LIMIT 1");
+        let row = sqlx::query_as::<_, DraftRow>(&sql)
+            .bind(origin)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(Draft::try_from).transpose()
+    }
+
     /// Open drafts, optionally in one state, least recently changed first (a review queue).
     pub async fn drafts(
         &self,

@@ -3,13 +3,14 @@
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::auth::Caller;
 use super::{body, AppState};
-use crate::app::{GapList, GapSort, GapView};
+use crate::app::{DraftView, GapList, GapSort, GapView};
 use crate::error::{AppError, AppResult, Code};
 
 pub fn router() -> Router<AppState> {
@@ -17,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .route("/gaps", get(list))
         .route("/gaps/{id}", get(one))
         .route("/gaps/{id}/dismiss", post(dismiss))
+        .route("/gaps/{id}/draft", post(draft))
 }
 
 /// Raw parameters of the gap list, checked by hand for our own messages.
@@ -143,4 +145,36 @@ pub async fn dismiss(
 ) -> AppResult<Json<GapView>> {
     let request = body(request)?;
     Ok(Json(app.dismiss_gap(&caller, &id, &request.reason).await?))
+}
+
+/// Starts an entry draft for a gap (editor): its representative question as title, the other
+/// phrasings as questions, the suggested department and category, and an answer still to
+/// write. Publishing the entry resolves the gap. Asking again returns the same draft (200).
+#[utoipa::path(
+    post,
+    path = "/api/v1/gaps/{id}/draft",
+    tag = "knowledge loop",
+    params(("id" = String, Path, description = "缺口编号")),
+    responses(
+        (status = 201, description = "新建的草稿", body = DraftView),
+        (status = 200, description = "已为该缺口建立的草稿", body = DraftView),
+        (status = 400, description = "invalid_entry", body = super::ErrorBody),
+        (status = 401, description = "unauthorized", body = super::ErrorBody),
+        (status = 403, description = "forbidden", body = super::ErrorBody),
+        (status = 404, description = "gap_not_found", body = super::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn draft(
+    State(app): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> AppResult<(StatusCode, Json<DraftView>)> {
+    let (created, view) = app.knowledge().draft_for_gap(&caller, &id).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(view)))
 }

@@ -50,6 +50,7 @@ use super::AppState;
         super::gaps::list,
         super::gaps::one,
         super::gaps::dismiss,
+        super::gaps::draft,
         super::health::healthz,
         super::health::readyz,
         super::metrics::metrics_with_token,

@@ -164,11 +164,6 @@ impl SearchIndex {
         self.current().stamp.clone()
     }
 
-    /// The dictionaries and segmenter search uses.
-    pub fn lexicon(&self) -> &Lexicon {
-        &self.lexicon
-    }
-
     /// Number of searchable documents.
     pub fn doc_count(&self) -> u64 {
         self.reader.searcher().num_docs()

@@ -171,3 +171,56 @@ both_engines! {
         assert_ne!(open[0].id, gap.id);
     }
 }
+
+both_engines! {
+    async fn a_draft_written_for_a_gap_resolves_it_when_published(engine: Engine) {
+        let app = spawn_app(&engine, Knowledge::Fixture(standard_fixture())).await;
+        unanswered(&app, CATS, "no_answer").await;
+        unanswered(&app, CATS_AGAIN, "no_answer").await;
+        app.app.group_gaps().await.unwrap();
+        let editor = app.client_as(Role::Editor, None).await;
+        let reviewer = app.client_as(Role::Reviewer, None).await;
+        let list = get(&app, &editor, "/api/v1/gaps").await;
+        let gap_id = list["gaps"][0]["id"].as_str().unwrap().to_string();
+
+        let started = post(&app, &editor, &format!("/api/v1/gaps/{gap_id}/draft"), json!({})).await;
+        assert_eq!(started.status(), 201);
+        let draft: Value = started.json().await.unwrap();
+        let entry_id = draft["id"].as_str().unwrap().to_string();
+        assert!([CATS, CATS_AGAIN].contains(&draft["title"].as_str().unwrap()), "{draft}");
+        assert_eq!(draft["origin"], format!("gap:{gap_id}"));
+        assert!(!draft["department"].as_str().unwrap().is_empty());
+        // Asking again gives the same draft; it cannot go to review before it has an answer.
+        let again = post(&app, &editor, &format!("/api/v1/gaps/{gap_id}/draft"), json!({})).await;
+        assert_eq!(again.status(), 200);
+        assert_eq!(again.json::<Value>().await.unwrap()["id"], entry_id.as_str());
+        let early = post(&app, &editor, &format!("/api/v1/entries/{entry_id}/submit"), json!({})).await;
+        assert_error(early, 400, "invalid_entry").await;
+
+        let mut edit = draft.clone();
+        for field in ["revision", "base_revision", "published_revision", "state", "action", "author", "review_comment", "origin", "created_at", "updated_at", "similar_entries"] {
+            edit.as_object_mut().unwrap().remove(field);
+        }
+        edit["title"] = json!("小区流浪猫太多怎么办？");
+        edit["answer"] = json!("小区内流浪猫可联系属地街道与物业协调，动物救助组织可上门诱捕绝育。");
+        edit["base_revision"] = draft["revision"].clone();
+        let saved = client_put(&app, &editor, &format!("/api/v1/entries/{entry_id}"), edit).await;
+        assert_eq!(saved.status(), 200);
+        assert_eq!(post(&app, &editor, &format!("/api/v1/entries/{entry_id}/submit"), json!({})).await.status(), 200);
+        assert_eq!(post(&app, &reviewer, &format!("/api/v1/entries/{entry_id}/approve"), json!({})).await.status(), 200);
+
+        let gap = get(&app, &editor, &format!("/api/v1/gaps/{gap_id}")).await;
+        assert_eq!(gap["status"], "resolved", "{gap}");
+        let found = app.search_ok(&[("q", CATS)]).await;
+        assert_eq!(found["hits"][0]["id"], entry_id.as_str(), "{found}");
+    }
+}
+
+async fn client_put(app: &TestApp, client: &Client, path: &str, body: Value) -> reqwest::Response {
+    client
+        .put(app.url(path))
+        .json(&body)
+        .send()
+        .await
+        .expect("send the request")
+}
