@@ -77,7 +77,7 @@ impl Db {
         note: Option<&str>,
         now: &str,
     ) -> AppResult<i64> {
-        let revision = base_revision + 1;
+        let revision = base_revision.saturating_add(1);
         let mut tx = self.pool.begin().await?;
         let updated = sqlx::query(
             "UPDATE dictionaries SET content = $2, revision = $3, updated_by = $4, updated_at = $5

@@ -37,8 +37,9 @@ pub fn parse_entry_input(
         None | Some(Value::Null) => None,
         Some(value) => Some(
             value
-                .as_i64()
-                .filter(|r| *r >= 1)
+                .as_f64()
+                .filter(|r| r.fract() == 0.0 && (1.0..=i64::MAX as f64).contains(r))
+                .map(|r| r as i64)
                 .ok_or_else(|| invalid("base_revision 应为正整数：编辑所依据的修订号"))?,
         ),
     };

@@ -116,7 +116,10 @@ impl Problem {
 #[serde(deny_unknown_fields)]
 pub struct FeedbackRequest {
     /// adopted：已采用；not_helpful：没有帮助；no_answer：知识库没有答案；report：报告条目问题
-    #[schema(example = "report")]
+    #[schema(
+        example = "report",
+        pattern = "^(adopted|not_helpful|no_answer|report)$"
+    )]
     pub kind: String,
     /// adopted 与 report 必填：所采用或所报告的知识条目
     pub entry_id: Option<String>,

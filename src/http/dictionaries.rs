@@ -73,8 +73,8 @@ pub struct DictionaryEdit {
     #[schema(example = "社保卡 社会保障卡 医保卡")]
     content: String,
     /// The `revision` the edit started from.
-    #[schema(minimum = 1)]
-    base_revision: i64,
+    #[schema(value_type = i64, minimum = 1)]
+    base_revision: f64,
     /// Why the change was made.
     note: Option<String>,
 }
@@ -106,7 +106,13 @@ pub async fn save(
 ) -> AppResult<Json<DictionaryView>> {
     let edit = body(request)?;
     let view = state
-        .save_dictionary(&caller, &name, edit.content, edit.base_revision, edit.note)
+        .save_dictionary(
+            &caller,
+            &name,
+            edit.content,
+            super::whole_number(edit.base_revision)?,
+            edit.note,
+        )
         .await?;
     let app = state.app.clone();
     tokio::spawn(async move {

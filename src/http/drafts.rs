@@ -52,6 +52,7 @@ pub struct EntryEdit {
     valid_from: Option<String>,
     valid_to: Option<String>,
     /// Required on `PUT`: the `revision` of the entry or draft the edit started from.
+    #[schema(minimum = 1)]
     base_revision: Option<i64>,
     /// Why the change was made (修改说明), kept with the revision.
     note: Option<String>,
@@ -246,8 +247,8 @@ pub async fn reject(
 pub struct RetireBody {
     #[schema(example = "政策已废止")]
     reason: Option<String>,
-    #[schema(minimum = 1)]
-    base_revision: Option<i64>,
+    #[schema(value_type = Option<i64>, minimum = 1)]
+    base_revision: Option<f64>,
 }
 
 /// Asks for an entry to be retired (editor); it leaves search when a reviewer approves.
@@ -274,9 +275,10 @@ pub async fn retire(
     bytes: Bytes,
 ) -> AppResult<Json<DraftView>> {
     let request: RetireBody = parse_body(&bytes)?;
+    let base = request.base_revision.map(super::whole_number).transpose()?;
     let view = app
         .knowledge()
-        .retire(&caller, &id, request.base_revision, request.reason)
+        .retire(&caller, &id, base, request.reason)
         .await?;
     Ok(Json(view))
 }
@@ -323,9 +325,9 @@ pub struct DraftList {
     path = "/api/v1/drafts",
     tag = "editing",
     params(
-        ("state" = Option<String>, Query, description = "draft、submitted 或 rejected"),
-        ("limit" = Option<usize>, Query, description = "每页条数，1–200，默认 50"),
-        ("offset" = Option<usize>, Query, description = "跳过的条数"),
+        ("state" = Option<String>, Query, description = "draft、submitted 或 rejected", pattern = "^(draft|submitted|rejected)?$"),
+        ("limit" = Option<usize>, Query, description = "每页条数，1–200，默认 50", minimum = 1, maximum = 200),
+        ("offset" = Option<usize>, Query, description = "跳过的条数", minimum = 0),
     ),
     responses(
         (status = 200, description = "草稿列表", body = DraftList),

@@ -75,7 +75,7 @@ pub struct TaskList {
     path = "/api/v1/tasks",
     tag = "knowledge loop",
     params(
-        ("status" = Option<String>, Query, description = "open、done 或 dismissed；不填为全部"),
+        ("status" = Option<String>, Query, description = "open、done 或 dismissed；不填为全部", pattern = "^(open|done|dismissed)?$"),
         ("department" = Option<String>, Query, description = "承办部门编码"),
         ("limit" = Option<usize>, Query, minimum = 1, maximum = 200, description = "1–200，默认 50"),
         ("offset" = Option<usize>, Query, minimum = 0, description = "跳过的条数"),
@@ -98,7 +98,11 @@ pub async fn tasks(
     let (total, tasks) = app
         .tasks(
             &caller,
-            params.status.as_deref(),
+            params
+                .status
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty()),
             params.department.as_deref(),
             page,
         )
@@ -116,7 +120,7 @@ pub async fn tasks(
 #[serde(deny_unknown_fields)]
 pub struct CloseTask {
     /// done：已处理；dismissed：不予处理
-    #[schema(example = "done")]
+    #[schema(example = "done", pattern = "^(done|dismissed)$")]
     resolution: String,
     /// 处理说明，最长 2000 字
     #[schema(max_length = 2000)]

@@ -31,7 +31,7 @@ pub struct GapParams {
 
 fn sort(value: Option<&str>) -> AppResult<GapSort> {
     match value.map(str::trim) {
-        None | Some("count") => Ok(GapSort::Count),
+        None | Some("") | Some("count") => Ok(GapSort::Count),
         Some("recent") => Ok(GapSort::Recent),
         Some(other) => Err(AppError::new(
             Code::InvalidParameter,
@@ -63,8 +63,8 @@ fn limit(value: Option<&str>) -> AppResult<usize> {
     path = "/api/v1/gaps",
     tag = "knowledge loop",
     params(
-        ("status" = Option<String>, Query, description = "open（默认）、dismissed 或 resolved"),
-        ("sort" = Option<String>, Query, description = "count（默认，按次数）或 recent（按最近出现）"),
+        ("status" = Option<String>, Query, description = "open（默认）、dismissed 或 resolved", pattern = "^(open|dismissed|resolved)?$"),
+        ("sort" = Option<String>, Query, description = "count（默认，按次数）或 recent（按最近出现）", pattern = "^(count|recent)?$"),
         ("limit" = Option<usize>, Query, minimum = 1, maximum = 200, description = "1–200，默认 50"),
     ),
     responses(
@@ -83,7 +83,12 @@ pub async fn list(
     let params = super::query(params)?;
     let sort = sort(params.sort.as_deref())?;
     let limit = limit(params.limit.as_deref())?;
-    let status = params.status.as_deref().map_or("open", str::trim);
+    let status = params
+        .status
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("open");
     let gaps = app.gaps(&caller, status, sort, limit).await?;
     Ok(Json(GapList { gaps }))
 }

@@ -235,5 +235,17 @@ pub fn body<T>(request: Result<Json<T>, JsonRejection>) -> AppResult<T> {
     })
 }
 
+/// A revision number sent as a JSON number: a whole number of at least 1 (`3` or `3.0`).
+pub fn whole_number(value: f64) -> AppResult<i64> {
+    if value.fract() == 0.0 && (1.0..=i64::MAX as f64).contains(&value) {
+        Ok(value as i64)
+    } else {
+        Err(AppError::new(
+            Code::InvalidBody,
+            format!("修订号应为正整数，收到 {value}"),
+        ))
+    }
+}
+
 /// How long shutdown waits for background work.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);

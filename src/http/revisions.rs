@@ -93,8 +93,8 @@ pub async fn revision(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RestoreBody {
-    #[schema(minimum = 1)]
-    base_revision: i64,
+    #[schema(value_type = i64, minimum = 1)]
+    base_revision: f64,
 }
 
 /// Copies a past revision into a new draft (editor); it is published after review like any
@@ -128,7 +128,12 @@ pub async fn restore(
     let request: RestoreBody = parse_body(&bytes)?;
     let view = app
         .knowledge()
-        .restore(&caller, &id, revision, request.base_revision)
+        .restore(
+            &caller,
+            &id,
+            revision,
+            super::whole_number(request.base_revision)?,
+        )
         .await?;
     Ok(Json(view))
 }
