@@ -37,7 +37,9 @@ impl Db {
             .join(","))
     }
 
-    /// Stores the dictionaries that are not stored yet (first start), as revision 1.
+    /// Stores the dictionaries of `knowledge/dict/`: those not stored yet (first start) as
+    /// revision 1, and new versions of those no editor has changed in the service yet (so a
+    /// release's improved dictionaries arrive). A dictionary an editor saved is left alone.
     pub async fn seed_dictionaries(&self, texts: &[(&str, String)], now: &str) -> AppResult<()> {
         let mut tx = self.pool.begin().await?;
         for (name, content) in texts {
@@ -50,12 +52,28 @@ impl Db {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            if inserted.rows_affected() == 1 {
-                sqlx::query(
-                    "INSERT INTO dictionary_revisions (name, revision, content, author, note, saved_at)
-                     VALUES ($1, 1, $2, 'knowledge/dict', NULL, $3)",
+            let revision = if inserted.rows_affected() == 1 {
+                Some(1)
+            } else {
+                let updated: Option<(i64,)> = sqlx::query_as(
+                    "UPDATE dictionaries SET content = $2, revision = revision + 1, updated_at = $3
+                     WHERE name = $1 AND updated_by = 'knowledge/dict' AND content <> $2
+                     RETURNING revision",
                 )
                 .bind(*name)
+                .bind(content)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                updated.map(|(r,)| r)
+            };
+            if let Some(revision) = revision {
+                sqlx::query(
+                    "INSERT INTO dictionary_revisions (name, revision, content, author, note, saved_at)
+                     VALUES ($1, $2, $3, 'knowledge/dict', NULL, $4)",
+                )
+                .bind(*name)
+                .bind(revision)
                 .bind(content)
                 .bind(now)
                 .execute(&mut *tx)

@@ -1,5 +1,6 @@
 //! Run-time editable dictionaries: editors read and save them, bad lines and stale edits are
-//! refused, and a saved synonym reaches search after the background rebuild.
+//! refused, a saved synonym reaches search after the background rebuild, and the shipped
+//! files update a dictionary until an editor has changed it.
 
 use std::time::Duration;
 
@@ -7,7 +8,8 @@ use hotline::domain::access::Role;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    assert_error, hit_ids, json_ok, spawn_app, standard_fixture, Engine, Knowledge,
+    assert_error, hit_ids, json_ok, spawn_app, spawn_app_on, standard_fixture, Engine, Knowledge,
+    Setup,
 };
 
 both_engines! {
@@ -96,4 +98,50 @@ async fn bad_dictionaries_unknown_names_and_agents_are_refused() {
         "forbidden",
     )
     .await;
+}
+
+#[tokio::test]
+async fn shipped_dictionaries_update_until_an_editor_owns_them() {
+    let app = spawn_app(&Engine::Sqlite, Knowledge::Fixture(standard_fixture())).await;
+    let setup = app.stop().await;
+    let synonyms = setup.knowledge_dir.join("dict").join("synonyms.txt");
+    let shipped = std::fs::read_to_string(&synonyms).unwrap();
+
+    // A new release's file reaches a dictionary nobody edited in the service.
+    std::fs::write(&synonyms, format!("{shipped}\n社会保障卡 蓝本本\n")).unwrap();
+    let app = spawn_app_on(setup).await;
+    let found = app.search_ok(&[("q", "蓝本本")]).await;
+    assert_eq!(
+        hit_ids(&found).first().map(String::as_str),
+        Some("FX-SB-001"),
+        "{found}"
+    );
+
+    // Once an editor saves it, the database version stays.
+    let editor = app.client_as(Role::Editor, None).await;
+    let url = app.url("/api/v1/dictionaries/synonyms.txt");
+    let current = json_ok(editor.get(&url).send().await.unwrap()).await;
+    let edited = format!(
+        "{}\n就业困难人员 难就业\n",
+        current["content"].as_str().unwrap()
+    );
+    let body = json!({"content": edited, "base_revision": current["revision"]});
+    json_ok(editor.put(&url).json(&body).send().await.unwrap()).await;
+    let setup: Setup = app.stop().await;
+    std::fs::write(&synonyms, &shipped).unwrap();
+    let app = spawn_app_on(setup).await;
+    let editor = app.client_as(Role::Editor, None).await;
+    let kept = json_ok(
+        editor
+            .get(app.url("/api/v1/dictionaries/synonyms.txt"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        kept["content"].as_str().unwrap().contains("难就业"),
+        "{kept}"
+    );
+    assert!(kept["content"].as_str().unwrap().contains("蓝本本"));
 }
