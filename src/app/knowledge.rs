@@ -128,7 +128,20 @@ impl KnowledgeDesk<'_> {
             ));
         }
         let newest = self.newest(id).await?;
-        let base = base_revision.unwrap_or(newest);
+        let base = match (base_revision, self.app.db.draft(id).await?) {
+            (Some(base), _) => base,
+            // Someone's open draft is not replaced unless the request says it saw it.
+            (None, Some(open)) => {
+                return Err(AppError::new(
+                    Code::DraftStateConflict,
+                    format!(
+                        "条目 {id} 已有 {} 保存的草稿（修订 {}）：确需下线请带上 base_revision={} 再申请",
+                        open.author, open.revision, open.revision
+                    ),
+                ))
+            }
+            (None, None) => newest,
+        };
         let mut draft = self
             .next_draft(caller, id, base, entry.content, DraftState::Submitted)
             .await?;

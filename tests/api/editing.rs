@@ -246,6 +246,24 @@ async fn roles_authors_and_bad_bodies_are_refused_clearly() {
         "review_own_draft",
     )
     .await;
+    // Asking to retire an entry with someone's draft open needs that draft's revision.
+    assert_error(
+        send(admin.post(app.url("/api/v1/entries/FX-GJJ-001/retire"))).await,
+        409,
+        "draft_state_conflict",
+    )
+    .await;
+    let retire = json!({"reason": "并入新条目", "base_revision": 2});
+    let asked = json_ok(
+        send(
+            admin
+                .post(app.url("/api/v1/entries/FX-GJJ-001/retire"))
+                .json(&retire),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(asked["action"], "retire");
 }
 
 #[tokio::test]
