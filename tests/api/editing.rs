@@ -123,6 +123,11 @@ both_engines! {
 
         // Reviewers send it back with a comment; the editor fixes and resubmits.
         send(staff.editor.post(app.url("/api/v1/entries/FX-GJJ-100/submit"))).await;
+        let queue = json_ok(send(staff.reviewer.get(app.url("/api/v1/drafts?state=submitted"))).await).await;
+        let queued: Vec<&str> = queue["drafts"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
+        assert_eq!(queued, ["FX-GJJ-100"]);
+        let all = json_ok(send(staff.reviewer.get(app.url("/api/v1/drafts"))).await).await;
+        assert_eq!(all["drafts"].as_array().unwrap().len(), 1);
         assert_error(send(staff.reviewer.post(app.url("/api/v1/entries/FX-GJJ-100/reject")).json(&json!({"comment": " "}))).await, 400, "invalid_request").await;
         let rejected = json_ok(send(staff.reviewer.post(app.url("/api/v1/entries/FX-GJJ-100/reject")).json(&json!({"comment": "写明预约渠道"}))).await).await;
         assert_eq!(rejected["state"], "rejected");
