@@ -275,6 +275,19 @@ impl KnowledgeDesk<'_> {
         Ok((true, self.create(caller, body, Some(origin)).await?))
     }
 
+    /// An entry never published, as editors read it by id: its open draft, status `draft`.
+    pub async fn unpublished(&self, caller: &Identity, id: &str) -> AppResult<Entry> {
+        caller.require(Permission::ReadDrafts)?;
+        let draft = self.draft_of(id).await.map_err(|_| entry_not_found(id))?;
+        Ok(Entry {
+            content: draft.content,
+            status: EntryStatus::Draft,
+            revision: draft.revision,
+            created_at: draft.created_at,
+            updated_at: draft.updated_at,
+        })
+    }
+
     /// The open draft of an entry.
     pub async fn draft(&self, caller: &Identity, id: &str) -> AppResult<DraftView> {
         caller.require(Permission::ReadDrafts)?;

@@ -49,7 +49,16 @@ pub async fn entry(
     Path(id): Path<String>,
 ) -> AppResult<Json<EntryResponse>> {
     caller.require(Permission::ReadKnowledge)?;
-    let entry = app.entry(&id).await?;
+    let entry = match app.entry(&id).await {
+        // Editors and reviewers also read entries not published yet (status `draft`).
+        Err(err)
+            if err.code == Code::EntryNotFound
+                && caller.require(Permission::ReadDrafts).is_ok() =>
+        {
+            app.knowledge().unpublished(&caller, &id).await?
+        }
+        other => other?,
+    };
     let validity = entry.content.validity_on(app.clock.today());
     Ok(Json(EntryResponse {
         entry,

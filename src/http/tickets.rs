@@ -116,8 +116,9 @@ pub async fn list(
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> AppResult<Json<TicketPage>> {
     let params = super::query(params)?;
+    // An empty `limit=` is not a number: refused, as the document says.
     let limit = match params.limit.as_deref().map(str::trim) {
-        None | Some("") => DEFAULT_PAGE_SIZE,
+        None => DEFAULT_PAGE_SIZE,
         Some(text) => text
             .parse::<usize>()
             .ok()

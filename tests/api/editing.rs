@@ -120,6 +120,8 @@ both_engines! {
         let before = app.search_ok(&[("q", "公积金贷款提前还款预约")]).await;
         assert!(!hit_ids(&before).contains(&"FX-GJJ-100".to_string()));
         assert_error(app.get("/api/v1/entries/FX-GJJ-100").await, 404, "entry_not_found").await;
+        let unpublished = json_ok(send(staff.editor.get(app.url("/api/v1/entries/FX-GJJ-100"))).await).await;
+        assert_eq!(unpublished["status"], "draft");
 
         // Reviewers send it back with a comment; the editor fixes and resubmits.
         send(staff.editor.post(app.url("/api/v1/entries/FX-GJJ-100/submit"))).await;
