@@ -159,11 +159,7 @@ impl KnowledgeDesk<'_> {
         base_revision: i64,
     ) -> AppResult<DraftView> {
         caller.require(Permission::EditKnowledge)?;
-        let past = self.app.db.revisions(id).await?;
-        let past = past
-            .into_iter()
-            .find(|r| r.revision == revision)
-            .ok_or_else(|| revision_not_found(id, revision))?;
+        let past = self.revision(caller, id, revision).await?;
         let draft = self
             .next_draft(caller, id, base_revision, past.content, DraftState::Draft)
             .await?;
