@@ -13,10 +13,10 @@ use crate::domain::date::now_timestamp;
 use crate::embed::model_file::{self, model_path};
 use crate::embed::Encoder;
 use crate::error::{AppError, AppResult, Code};
-use crate::search::{part_text, DenseRow, SemanticState, PARTS};
+use crate::search::{parts, DenseRow, SemanticState};
 
-/// Vectors by (entry id, revision): (index in [`PARTS`], vector).
-type Vectors = HashMap<(String, i64), Vec<(usize, Vec<f32>)>>;
+/// Vectors by (entry id, revision): (part name, vector).
+type Vectors = HashMap<(String, i64), Vec<(String, Vec<f32>)>>;
 
 /// Entries embedded per blocking step (and per database write).
 const BATCH: usize = 8;
@@ -77,16 +77,15 @@ impl App {
         let stored = self.db.entry_vectors(&digest).await?;
         let mut have: Vectors = HashMap::new();
         for v in stored {
-            if let Some(p) = PARTS.iter().position(|p| *p == v.part) {
-                have.entry((v.entry_id, v.revision))
-                    .or_default()
-                    .push((p, v.vector));
-            }
+            have.entry((v.entry_id, v.revision))
+                .or_default()
+                .push((v.part, v.vector));
         }
         let complete = |e: &crate::domain::Entry| {
             have.get(&(e.content.id.clone(), e.revision))
-                .is_some_and(|parts| {
-                    parts.iter().map(|(p, _)| *p).collect::<HashSet<_>>().len() == PARTS.len()
+                .is_some_and(|stored| {
+                    let names: HashSet<&str> = stored.iter().map(|(p, _)| p.as_str()).collect();
+                    parts(e).iter().all(|p| names.contains(p.name.as_str()))
                 })
         };
         let missing: Vec<crate::domain::Entry> =
@@ -115,11 +114,9 @@ impl App {
                 .save_entry_vectors(&digest, &computed, &now_timestamp())
                 .await?;
             for v in computed {
-                if let Some(p) = PARTS.iter().position(|p| *p == v.part) {
-                    have.entry((v.entry_id, v.revision))
-                        .or_default()
-                        .push((p, v.vector));
-                }
+                have.entry((v.entry_id, v.revision))
+                    .or_default()
+                    .push((v.part, v.vector));
             }
             done += BATCH.min(total - done);
             semantic.set_progress(done, total);
@@ -143,10 +140,16 @@ impl App {
         let rows = entries
             .iter()
             .filter_map(|e| {
-                let parts = have.get(&(e.content.id.clone(), e.revision))?;
-                Some(DenseRow {
+                let stored = have.get(&(e.content.id.clone(), e.revision))?;
+                let names: Vec<String> = parts(e).into_iter().map(|p| p.name).collect();
+                let vectors: Vec<Vec<f32>> = stored
+                    .iter()
+                    .filter(|(name, _)| names.contains(name))
+                    .map(|(_, v)| v.clone())
+                    .collect();
+                (!vectors.is_empty()).then(|| DenseRow {
                     entry: e.clone(),
-                    vectors: parts.iter().map(|(_, v)| v.clone()).collect(),
+                    vectors,
                 })
             })
             .collect();
@@ -168,24 +171,30 @@ impl App {
     }
 }
 
+/// The vectors of every part of `entries`: passages and questions each in one batch.
 fn embed_batch(encoder: &Encoder, entries: &[crate::domain::Entry]) -> Vec<StoredVector> {
-    let mut out = Vec::with_capacity(entries.len() * PARTS.len());
-    let answers: Vec<String> = entries.iter().map(|e| part_text(e, PARTS[1])).collect();
-    let refs: Vec<&str> = answers.iter().map(String::as_str).collect();
-    let answer_vectors = encoder.embed_passages(&refs);
-    for (entry, answer) in entries.iter().zip(answer_vectors) {
-        out.push(StoredVector {
-            entry_id: entry.content.id.clone(),
-            revision: entry.revision,
-            part: PARTS[0].to_string(),
-            vector: encoder.embed_query(&part_text(entry, PARTS[0])),
-        });
-        out.push(StoredVector {
-            entry_id: entry.content.id.clone(),
-            revision: entry.revision,
-            part: PARTS[1].to_string(),
-            vector: answer,
-        });
+    let all: Vec<(&crate::domain::Entry, crate::search::Part)> = entries
+        .iter()
+        .flat_map(|e| parts(e).into_iter().map(move |p| (e, p)))
+        .collect();
+    let mut out = Vec::with_capacity(all.len());
+    for passage in [false, true] {
+        let group: Vec<&(&crate::domain::Entry, crate::search::Part)> =
+            all.iter().filter(|(_, p)| p.passage == passage).collect();
+        let texts: Vec<&str> = group.iter().map(|(_, p)| p.text.as_str()).collect();
+        let vectors = if passage {
+            encoder.embed_passages(&texts)
+        } else {
+            encoder.embed_queries(&texts)
+        };
+        for ((entry, part), vector) in group.into_iter().zip(vectors) {
+            out.push(StoredVector {
+                entry_id: entry.content.id.clone(),
+                revision: entry.revision,
+                part: part.name.clone(),
+                vector,
+            });
+        }
     }
     out
 }

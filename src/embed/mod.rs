@@ -170,12 +170,18 @@ impl Encoder {
         self.embed_contents(&[content]).pop().unwrap_or_default()
     }
 
+    /// Questions' vectors, in order, batched; long ones are windowed.
+    pub fn embed_queries(&self, texts: &[&str]) -> Vec<Vec<f32>> {
+        self.embed_texts(texts, Prefix::Query)
+    }
+
     /// Passages' vectors, in order; long passages are windowed.
     pub fn embed_passages(&self, texts: &[&str]) -> Vec<Vec<f32>> {
-        let contents: Vec<Vec<u32>> = texts
-            .iter()
-            .map(|t| self.content(t, Prefix::Passage))
-            .collect();
+        self.embed_texts(texts, Prefix::Passage)
+    }
+
+    fn embed_texts(&self, texts: &[&str], prefix: Prefix) -> Vec<Vec<f32>> {
+        let contents: Vec<Vec<u32>> = texts.iter().map(|t| self.content(t, prefix)).collect();
         self.embed_contents(&contents)
     }
 

@@ -5,29 +5,12 @@
 use std::collections::HashMap;
 
 use super::lexicon::Lexicon;
+use super::params::PARAMS;
 use super::phonetic::is_han;
 use super::salience::{is_subject, salience};
 use super::tokenizer::{is_wordlike, normalize};
 use super::vocab::{PhoneticVocab, RegionSet, MIN_WORD_CHARS};
 use crate::domain::search::QueryInterpretation;
-
-/// Weight of a synonym relative to the word the caller used.
-const SYNONYM_WEIGHT: f32 = 0.85;
-/// Weight of an official term implied by the caller's word (被辞退 → 失业保险金): weaker than
-/// a synonym, since it names the service rather than restating the word.
-const RELATED_WEIGHT: f32 = 0.7;
-/// Importance of the implied terms of a situation phrase said across word boundaries.
-const SITUATION_IMPORTANCE: f32 = 0.8;
-/// Weight of a dictionary sub-word of a longer word (社保卡 inside 社保卡补办).
-const SUBWORD_WEIGHT: f32 = 0.35;
-/// Importance of a one-character word relative to a longer one.
-const SINGLE_CHAR_IMPORTANCE: f32 = 0.7;
-/// Importance of a homophone correction: high when the heard text is no word at all
-/// (公基金), lower when it is a real word that merely sounds like a known one (等级 → 登记).
-const CORRECTION_OF_NONWORD: f32 = 0.9;
-const CORRECTION_OF_WORD: f32 = 0.6;
-/// Most concepts kept from one query; whole transcripts keep their first words.
-const MAX_CONCEPTS: usize = 80;
 
 /// One thing the caller asked about, with the index terms that express it.
 #[derive(Clone, Debug, PartialEq)]
@@ -142,7 +125,7 @@ impl QueryAnalyzer<'_> {
                 concept_of_word.push(Some(before));
                 continue;
             }
-            if concepts.len() >= MAX_CONCEPTS {
+            if concepts.len() >= PARAMS.analysis.max_concepts {
                 concept_of_word.push(None);
                 continue;
             }
@@ -153,7 +136,7 @@ impl QueryAnalyzer<'_> {
                 .terms
                 .iter()
                 .skip(1)
-                .filter(|(_, weight)| *weight >= RELATED_WEIGHT)
+                .filter(|(_, weight)| *weight >= PARAMS.analysis.related_weight)
                 .map(|(term, _)| term.as_str())
                 .collect();
             if !added.is_empty() {
@@ -163,7 +146,7 @@ impl QueryAnalyzer<'_> {
             }
             interpretation.terms.push(word.text.clone());
             for (term, weight) in &concept.terms {
-                if *weight >= SYNONYM_WEIGHT {
+                if *weight >= PARAMS.analysis.synonym_weight {
                     said.entry(term.clone()).or_insert(concepts.len());
                 }
             }
@@ -229,22 +212,26 @@ impl QueryAnalyzer<'_> {
             }
         };
         for synonym in self.lexicon.synonyms(word) {
-            push(synonym, SYNONYM_WEIGHT, &mut terms);
+            push(synonym, PARAMS.analysis.synonym_weight, &mut terms);
         }
         for form in
             std::iter::once(word).chain(self.lexicon.synonyms(word).iter().map(String::as_str))
         {
             for implied in self.lexicon.related(form) {
-                push(implied, RELATED_WEIGHT, &mut terms);
+                push(implied, PARAMS.analysis.related_weight, &mut terms);
             }
         }
         let mut subs: Vec<&str> = Vec::new();
         if word.chars().count() > 2 {
             for sub in self.lexicon.jieba.cut_for_search(word, false) {
                 if sub.word != word && sub.word.chars().count() >= 2 && is_wordlike(sub.word) {
-                    push(sub.word, SUBWORD_WEIGHT, &mut terms);
+                    push(sub.word, PARAMS.analysis.subword_weight, &mut terms);
                     for synonym in self.lexicon.synonyms(sub.word) {
-                        push(synonym, SUBWORD_WEIGHT * SYNONYM_WEIGHT, &mut terms);
+                        push(
+                            synonym,
+                            PARAMS.analysis.subword_weight * PARAMS.analysis.synonym_weight,
+                            &mut terms,
+                        );
                     }
                     subs.push(sub.word);
                 }
@@ -265,7 +252,7 @@ impl QueryAnalyzer<'_> {
             })
             .collect();
         let importance = if word.chars().count() == 1 {
-            SINGLE_CHAR_IMPORTANCE
+            PARAMS.analysis.single_char_importance
         } else {
             1.0
         };
@@ -297,7 +284,7 @@ impl QueryAnalyzer<'_> {
             if concepts
                 .iter()
                 .any(|c| c.text == phrase || c.text == situation.said)
-                || concepts.len() >= MAX_CONCEPTS + 20
+                || concepts.len() >= PARAMS.analysis.max_concepts + 20
             {
                 continue;
             }
@@ -326,9 +313,9 @@ impl QueryAnalyzer<'_> {
                 text: situation.said.clone(),
                 terms: implied
                     .iter()
-                    .map(|term| (term.clone(), RELATED_WEIGHT))
+                    .map(|term| (term.clone(), PARAMS.analysis.related_weight))
                     .collect(),
-                importance: SITUATION_IMPORTANCE,
+                importance: PARAMS.analysis.situation_importance,
                 replaces: spanned,
                 parts: Vec::new(),
                 salience: 1.0,
@@ -377,11 +364,15 @@ impl QueryAnalyzer<'_> {
                 let overlapped: Vec<usize> = (i..=j).filter_map(|k| concept_of_word[k]).collect();
                 let is_word = self.lexicon.jieba.has_word(&window);
                 let importance = if is_word {
-                    CORRECTION_OF_WORD
+                    PARAMS.analysis.correction_of_word
                 } else {
-                    CORRECTION_OF_NONWORD
+                    PARAMS.analysis.correction_of_nonword
                 };
-                let damp = if is_word { 0.7 } else { 0.35 };
+                let damp = if is_word {
+                    PARAMS.analysis.replaced_word_keeps
+                } else {
+                    PARAMS.analysis.replaced_nonword_keeps
+                };
                 for &c in &overlapped {
                     if concepts[c].replaces.is_empty() {
                         concepts[c].importance *= damp;

@@ -3,21 +3,24 @@
 
 mod analysis;
 mod dense;
-mod index;
 mod lexicon;
 mod pairs;
+mod params;
 mod phonetic;
+mod pipeline;
 mod query;
 mod rank;
 mod salience;
 mod schema;
 mod scope;
+mod store;
 mod terms;
 mod tokenizer;
+mod vectors;
 mod vocab;
 mod weigh;
 
-pub use dense::{part_text, DenseRow, Semantic, SemanticState, SemanticStatus, PARTS};
-pub use index::{IndexStamp, RankedEntry, SearchIndex, SearchResults, Stage};
+pub use dense::{parts, DenseRow, Part, Semantic, SemanticState, SemanticStatus};
 pub use lexicon::{read_dir_texts, Lexicon, DICTIONARY_FILES};
-pub use rank::Signals;
+pub use pipeline::{RankedEntry, SearchResults, Signals, Stage};
+pub use store::{IndexStamp, SearchIndex};

@@ -10,27 +10,9 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
 
 use super::analysis::AnalyzedQuery;
+use super::params::PARAMS;
 use super::schema::Fields;
 use super::tokenizer::{bigrams, pinyin_bigrams};
-
-/// Field weights: every word of an entry counts once through `all`; the standard question,
-/// its phrasings and keywords say what the entry is about and count again on top.
-const FIELD_WEIGHTS: [(FieldKind, f32); 4] = [
-    (FieldKind::All, 1.0),
-    (FieldKind::Title, 1.2),
-    (FieldKind::Questions, 1.1),
-    (FieldKind::Keywords, 0.8),
-];
-/// Share of a concept's weight it keeps however little it says on its own: words that only
-/// set the scene (我妈, 去年) or frame the question (弄, 想) still count, but less.
-const SALIENCE_FLOOR: f32 = 0.4;
-/// Weight of each character bigram and pinyin bigram of the query against the entry head.
-const BIGRAM_WEIGHT: f32 = 0.25;
-const PINYIN_WEIGHT: f32 = 0.2;
-/// Weight of each single ideograph of a one-character word of the query against the head.
-const CHAR_WEIGHT: f32 = 0.35;
-/// Most bigrams taken from one query (a whole transcript has many).
-const MAX_FUZZY_TERMS: usize = 160;
 
 #[derive(Clone, Copy)]
 enum FieldKind {
@@ -77,21 +59,33 @@ pub fn scoring_query(fields: &Fields, analyzed: &AnalyzedQuery) -> Option<Box<dy
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for concept in &analyzed.concepts {
         let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (kind, field_weight) in FIELD_WEIGHTS {
+        let p = &PARAMS.lexical;
+        let field_weights = [
+            (FieldKind::All, p.all_field),
+            (FieldKind::Title, p.title_field),
+            (FieldKind::Questions, p.questions_field),
+            (FieldKind::Keywords, p.keywords_field),
+        ];
+        for (kind, field_weight) in field_weights {
             let field = kind.field(fields);
             let alternatives: Vec<Box<dyn Query>> = concept
                 .terms
                 .iter()
                 .map(|(term, weight)| boosted(term_query(field, term), *weight))
                 .collect();
-            let best = Box::new(DisjunctionMaxQuery::with_tie_breaker(alternatives, 0.1));
+            let best = Box::new(DisjunctionMaxQuery::with_tie_breaker(
+                alternatives,
+                p.tie_breaker,
+            ));
             per_field.push((Occur::Should, boosted(best, field_weight)));
         }
         clauses.push((
             Occur::Should,
             boosted(
                 Box::new(BooleanQuery::new(per_field)),
-                concept.importance * (SALIENCE_FLOOR + (1.0 - SALIENCE_FLOOR) * concept.salience),
+                concept.importance
+                    * (PARAMS.lexical.salience_floor
+                        + (1.0 - PARAMS.lexical.salience_floor) * concept.salience),
             ),
         ));
     }
@@ -103,7 +97,7 @@ pub fn scoring_query(fields: &Fields, analyzed: &AnalyzedQuery) -> Option<Box<dy
                     Occur::Should,
                     boosted(
                         term_query(fields.head_chars, &c.to_string()),
-                        CHAR_WEIGHT * concept.importance,
+                        PARAMS.lexical.char_weight * concept.importance,
                     ),
                 ));
             }
@@ -112,19 +106,25 @@ pub fn scoring_query(fields: &Fields, analyzed: &AnalyzedQuery) -> Option<Box<dy
     let mut fuzzy_terms = 0;
     for segment in &analyzed.segments {
         for gram in bigrams(segment) {
-            if fuzzy_terms < MAX_FUZZY_TERMS {
+            if fuzzy_terms < PARAMS.lexical.max_fuzzy_terms {
                 clauses.push((
                     Occur::Should,
-                    boosted(term_query(fields.head_bigrams, &gram), BIGRAM_WEIGHT),
+                    boosted(
+                        term_query(fields.head_bigrams, &gram),
+                        PARAMS.lexical.bigram_weight,
+                    ),
                 ));
                 fuzzy_terms += 1;
             }
         }
         for gram in pinyin_bigrams(segment) {
-            if fuzzy_terms < 2 * MAX_FUZZY_TERMS {
+            if fuzzy_terms < 2 * PARAMS.lexical.max_fuzzy_terms {
                 clauses.push((
                     Occur::Should,
-                    boosted(term_query(fields.head_pinyin, &gram), PINYIN_WEIGHT),
+                    boosted(
+                        term_query(fields.head_pinyin, &gram),
+                        PARAMS.lexical.pinyin_weight,
+                    ),
                 ));
                 fuzzy_terms += 1;
             }

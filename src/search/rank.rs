@@ -1,24 +1,11 @@
-//! Second-stage ranking of the candidates tantivy returns: how much of the question and of
-//! its own title each entry covers, the caller's district, and the confidence (its signals)
-//! that the first hit answers the question, behind `no_answer`.
+//! What rerank and judge measure of one candidate: how much of the question and of its own
+//! title the entry covers (and what it leaves uncovered), and the caller's district.
 
 use std::collections::{HashMap, HashSet};
 
 use super::analysis::Concept;
+use super::params::PARAMS;
 use crate::domain::entry::CITY_WIDE;
-
-/// Below this confidence a search reports `no_answer: true`.
-pub const NO_ANSWER_BELOW: f32 = 0.13;
-/// A short question whose main subject (its weightiest noun that is not a person, place or
-/// everyday word) is a word no entry is about (演唱会, 征信: in no title, alternative question
-/// or keywords, though an answer may mention it) is answered only when the first hit still
-/// covers this much of it. Long transcripts are judged by coverage alone: they are full
-/// of things no entry mentions (羽绒服, 膝盖) that are not what the caller asks about.
-const NO_ANSWER_BELOW_WITHOUT_SUBJECT: f32 = 0.5;
-const SHORT_QUESTION_CONCEPTS: usize = 7;
-/// A question asked in an out-of-scope form (哪个牌子好) is answered only when the first hit
-/// covers this much of it: some knowledge base may hold that very entry.
-const NO_ANSWER_BELOW_OUT_OF_SCOPE: f32 = 0.6;
 
 /// How telling one concept is across the knowledge base.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -31,40 +18,31 @@ pub struct Specificity {
     /// The IDF of each of its parts ([`Concept::parts`]).
     pub parts: Vec<f32>,
 }
-/// How much a compound counts as matched when all of its parts are, but not the whole.
-const PARTS_MATCH: f32 = 0.9;
-/// Below this strength a concept counts as not covered when judging a question's subject.
-const SUBJECT_COVERED: f32 = 0.3;
-/// How much a match in the body (answer, steps, materials) counts against one in the head
-/// (title, alternative questions, keywords) when judging coverage.
-const BODY_MATCH: f32 = 0.6;
 
 /// Multiplier for an entry's score given the caller's district. The caller's own district wins
 /// over city-wide entries, which win over other districts' versions; with no district known,
 /// city-wide entries are preferred.
 pub fn region_factor(entry_region: &str, caller_region: Option<&str>) -> f32 {
+    let p = &PARAMS.rerank;
     let city_wide = entry_region == CITY_WIDE;
     match caller_region {
         Some(region) if region == entry_region => {
             if city_wide {
                 1.0
             } else {
-                1.8
+                p.own_district
             }
         }
         Some(_) if city_wide => 1.0,
-        Some(_) => 0.55,
+        Some(_) => p.other_district,
         None if city_wide => 1.0,
-        None => 0.88,
+        None => p.district_unknown,
     }
 }
 
-/// A district's own entry needs this share of the first hit's score to take its place.
-const DISTRICT_PROMOTION: f32 = 0.5;
-
 /// Which candidate should move to the front because it is the caller's own district's version
 /// of the first hit's topic: same category, from the caller's district, scoring at least
-/// [`DISTRICT_PROMOTION`] of the first hit, which is not from that district itself. Districts
+/// `district_promotion` of the first hit, which is not from that district itself. Districts
 /// publish their own entries exactly where local practice differs from the city-wide one.
 /// `candidates` holds (score, region, category), best first.
 pub fn own_district_version(
@@ -83,7 +61,7 @@ pub fn own_district_version(
         .find(|(_, (score, entry_region, category))| {
             *entry_region == region
                 && *category == top_category
-                && *score >= DISTRICT_PROMOTION * top_score
+                && *score >= PARAMS.rerank.district_promotion * top_score
         })
         .map(|(i, _)| i)
 }
@@ -96,48 +74,6 @@ pub struct EntryWords {
     /// The words of the title and of each alternative question, one list per question, with
     /// their specificity (IDF) in the knowledge base.
     pub questions: Vec<Vec<(String, f32)>>,
-}
-
-/// What the confidence in a first hit is judged from.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct Signals {
-    /// Share of the caller's words the hit covers ([`Coverage::share`]).
-    pub coverage: f32,
-    /// The weightiest concept of a short question is a word no entry is about.
-    pub subject_unknown: bool,
-    /// Share of the best-matching standard or alternative question of the hit that the
-    /// caller's words cover: a question answered by the entry is asked in most of its words.
-    pub question_match: f32,
-    /// Second score over first score (1 when there is one hit).
-    pub runner_up: f32,
-    /// Score of the first hit.
-    pub score: f32,
-    /// Concepts the question was analysed into.
-    pub concepts: usize,
-}
-
-impl Signals {
-    /// The signals of a first hit judged by `coverage`, given the best question match and the
-    /// scores of all hits, best first.
-    pub fn judge(
-        coverage: Option<&Coverage>,
-        question_match: f32,
-        mut scores: impl Iterator<Item = f32>,
-        concepts: &[Concept],
-    ) -> Signals {
-        let (first, second) = (scores.next(), scores.next());
-        Signals {
-            coverage: coverage.map_or(0.0, |c| c.share),
-            subject_unknown: coverage.is_some_and(|c| c.subject_unknown),
-            question_match,
-            runner_up: match (first, second) {
-                (Some(first), Some(second)) if first > 0.0 => second / first,
-                _ => 1.0,
-            },
-            concepts: concepts.iter().filter(|c| c.replaces.is_empty()).count(),
-            score: first.unwrap_or(0.0),
-        }
-    }
 }
 
 /// Every term of the analysed query with the best weight it is looked up with (at least one
@@ -219,7 +155,7 @@ impl EntryWords {
         if self.head.contains(term) {
             1.0
         } else if self.body.contains(term) {
-            BODY_MATCH
+            PARAMS.coverage.body_match
         } else {
             0.0
         }
@@ -235,14 +171,6 @@ pub struct Coverage {
     pub unmatched: Vec<String>,
     /// The weightiest subject-like concept of a short question is a word no entry is about.
     pub subject_unknown: bool,
-}
-
-/// Whether a judged first hit should be reported as no answer; `out_of_scope` when the
-/// question was asked in a form no government knowledge base answers.
-pub fn no_answer(coverage: &Coverage, out_of_scope: bool) -> bool {
-    coverage.share < NO_ANSWER_BELOW
-        || (coverage.subject_unknown && coverage.share < NO_ANSWER_BELOW_WITHOUT_SUBJECT)
-        || (out_of_scope && coverage.share < NO_ANSWER_BELOW_OUT_OF_SCOPE)
 }
 
 /// [`coverage_with`] for tests, with specificity given as a function.
@@ -295,7 +223,7 @@ pub fn coverage_with(
                     .fold(0.0f32, f32::max)
             })
             .sum();
-        direct.max(PARTS_MATCH * by_parts / total)
+        direct.max(PARAMS.coverage.parts_match * by_parts / total)
     };
     let none = Specificity::default();
     let specific_of = |i: usize| specificity.get(i).unwrap_or(&none);
@@ -326,11 +254,14 @@ pub fn coverage_with(
         let weight = concept.salience * concept.salience * concept.importance * specific.idf;
         total += weight;
         covered += weight * strength;
-        if strength < SUBJECT_COVERED {
+        if strength < PARAMS.coverage.subject_covered {
             missing.push((weight, concept.text.as_str()));
         }
         if concept.nominal && heaviest.is_none_or(|(w, _)| weight > w) {
-            heaviest = Some((weight, strength < SUBJECT_COVERED && !specific.in_head));
+            heaviest = Some((
+                weight,
+                strength < PARAMS.coverage.subject_covered && !specific.in_head,
+            ));
         }
     }
     missing.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -341,7 +272,7 @@ pub fn coverage_with(
             (covered / total).clamp(0.0, 1.0)
         },
         unmatched: missing.into_iter().map(|(_, t)| t.to_string()).collect(),
-        subject_unknown: counted <= SHORT_QUESTION_CONCEPTS
+        subject_unknown: counted <= PARAMS.coverage.short_question_concepts
             && heaviest.is_some_and(|(_, unknown)| unknown),
     }
 }
@@ -453,25 +384,9 @@ mod tests {
             },
         ];
         let judged = coverage_with(&concepts, &words(&["门票"], &[]), &stats);
-        assert!(judged.subject_unknown);
-        assert!(no_answer(&judged, false), "{judged:?}");
+        assert!(judged.subject_unknown, "{judged:?}");
         let judged = coverage_with(&concepts, &words(&["门票", "演唱会"], &[]), &stats);
-        assert!(!no_answer(&judged, false), "{judged:?}");
-    }
-
-    #[test]
-    fn an_out_of_scope_question_needs_a_close_match() {
-        let loose = Coverage {
-            share: 0.45,
-            ..Coverage::default()
-        };
-        assert!(!no_answer(&loose, false));
-        assert!(no_answer(&loose, true));
-        let close = Coverage {
-            share: 0.8,
-            ..Coverage::default()
-        };
-        assert!(!no_answer(&close, true));
+        assert!(!judged.subject_unknown && judged.share > 0.9, "{judged:?}");
     }
 
     #[test]

@@ -2,16 +2,7 @@
 //! question is about: from jieba's part of speech and general frequency and the context words.
 
 use super::lexicon::Lexicon;
-
-/// jieba dictionary frequency above which a noun is an everyday word rather than a subject.
-const EVERYDAY_NOUN_FREQ: usize = 3000;
-/// Share of the salience a word would have that a one-character word keeps.
-const SINGLE_CHAR_SALIENCE: f32 = 0.5;
-/// Salience of a word that only sets the scene (我妈, 去年, 三千块).
-const CONTEXT_SALIENCE: f32 = 0.15;
-/// jieba dictionary frequencies of a very common and of a rare word, bounding `salience`.
-const GENERAL_FREQ_COMMON: f32 = 50_000.0;
-const GENERAL_FREQ_RARE: f32 = 50.0;
+use super::params::PARAMS;
 
 /// Whether a word can be what a question is about: a dictionary noun that is neither an
 /// everyday word (日子, 感觉 are nouns to jieba) nor a scene-setting one.
@@ -20,37 +11,39 @@ pub fn is_subject(lexicon: &Lexicon, word: &str, pos: &str) -> bool {
     is_nominal(pos)
         && !lexicon.is_context(word)
         && jieba.has_word(word)
-        && jieba.suggest_freq(word) <= EVERYDAY_NOUN_FREQ
+        && jieba.suggest_freq(word) <= PARAMS.salience.everyday_noun_freq
 }
 
 /// How much a word says on its own. Nouns, names and rare words carry a question
 /// (导盲犬, 征信); verbs, adverbs and everyday words mostly frame it (弄, 想, 朋友).
 pub fn salience(lexicon: &Lexicon, word: &str, pos: &str) -> f32 {
     if lexicon.is_context(word) {
-        return CONTEXT_SALIENCE;
+        return PARAMS.salience.context;
     }
     let chars = word.chars().count();
     let jieba = &lexicon.jieba;
+    let p = &PARAMS.salience;
     let rarity = if jieba.has_word(word) {
         let freq = jieba.suggest_freq(word).max(1) as f32;
-        ((GENERAL_FREQ_COMMON / freq).ln() / (GENERAL_FREQ_COMMON / GENERAL_FREQ_RARE).ln())
-            .clamp(0.0, 1.0)
+        ((p.freq_common / freq).ln() / (p.freq_common / p.freq_rare).ln()).clamp(0.0, 1.0)
     } else {
-        0.5
+        p.unknown_rarity
     };
     let kind = match pos.chars().next() {
-        Some('n') | Some('e') if pos != "nr" && pos != "ns" => 1.0,
-        Some('v') if pos == "vn" => 0.9,
-        Some('n') => 0.6,
-        Some('x') | Some('e') => 0.8,
-        Some('a') | Some('v') | Some('i') | Some('l') | Some('j') => 0.5,
-        _ => 0.3,
+        Some('n') | Some('e') if pos != "nr" && pos != "ns" => p.noun,
+        Some('v') if pos == "vn" => p.nominal_verb,
+        Some('n') => p.name,
+        Some('x') | Some('e') => p.added_word,
+        Some('a') | Some('v') | Some('i') | Some('l') | Some('j') => p.predicate,
+        _ => p.other,
     };
-    let salience = (0.2 + 0.8 * kind * (0.4 + 0.6 * rarity)).clamp(0.1, 1.0);
+    let salience = (p.base
+        + (1.0 - p.base) * kind * (p.rarity_floor + (1.0 - p.rarity_floor) * rarity))
+        .clamp(0.1, 1.0);
     if chars == 1 {
         // A single character says something (狗, 咬, 腰) but is easily part of another
         // word or a figure of speech.
-        salience * SINGLE_CHAR_SALIENCE
+        salience * PARAMS.salience.single_char_share
     } else {
         salience
     }

@@ -7,6 +7,7 @@ use tantivy::{Searcher, Term};
 
 use super::analysis::Concept;
 use super::lexicon::Lexicon;
+use super::params::PARAMS;
 use super::rank::{EntryWords, Specificity};
 use super::schema::Fields;
 use super::tokenizer::{is_wordlike, normalize};
@@ -46,7 +47,9 @@ impl Weigher<'_> {
     fn idf(&self, df: u64) -> f32 {
         let n = self.searcher.num_docs() as f32;
         let df = df as f32;
-        (1.0 + (n - df + 0.5) / (df + 0.5)).ln().max(0.05)
+        (1.0 + (n - df + 0.5) / (df + 0.5))
+            .ln()
+            .max(PARAMS.lexical.min_idf)
     }
 
     /// How specific a concept is: the IDF of its most common form. A word the knowledge base
@@ -60,7 +63,7 @@ impl Weigher<'_> {
             &mut concept
                 .terms
                 .iter()
-                .filter(|(_, weight)| *weight >= 0.8)
+                .filter(|(_, weight)| *weight >= PARAMS.lexical.specific_form)
                 .map(|(term, _)| term.as_str()),
         );
         let parts = concept
@@ -74,7 +77,7 @@ impl Weigher<'_> {
             && concept
                 .terms
                 .iter()
-                .filter(|(_, weight)| *weight >= 0.8)
+                .filter(|(_, weight)| *weight >= PARAMS.lexical.specific_form)
                 .any(|(term, _)| self.in_head(term));
         Specificity {
             idf: self.idf(df),

@@ -234,6 +234,7 @@ impl Setup {
             .env("HOTLINE_KNOWLEDGE_DIR", &self.knowledge_dir)
             .env("HOTLINE_ADMIN_TOKEN_FILE", self.admin_token_file())
             .env("HOTLINE_SEMANTIC", self.semantic)
+            .env("HOTLINE_MODEL_DIR", model_dir())
             .env_remove("HOTLINE_LOG_FORMAT")
             .env("RUST_LOG", "warn")
             .output()
@@ -684,4 +685,12 @@ pub fn standard_fixture() -> Fixture {
             },
         ],
     }
+}
+
+/// Where the embedding model is installed for tests: `HOTLINE_MODEL_DIR`, else the
+/// repository's `models/` (`hotline model fetch`).
+pub fn model_dir() -> PathBuf {
+    std::env::var_os("HOTLINE_MODEL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models"))
 }

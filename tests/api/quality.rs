@@ -6,7 +6,9 @@ use std::ffi::OsStr;
 
 use serde_json::Value;
 
-use crate::helpers::{real_knowledge_dir, Engine, Knowledge, Setup};
+use hotline::embed::model_file::model_path;
+
+use crate::helpers::{model_dir, real_knowledge_dir, Engine, Knowledge, Setup};
 
 /// The least acceptable metrics per query kind, as `hotline eval --json` reports them.
 /// `no_answer` bounds the share of searches flagged `no_answer`: a floor for `unanswerable`
@@ -34,6 +36,28 @@ const HOLDOUT_FLOORS: &[Floor] = &[
     Floor { kind: "unanswerable", recall_at_1: 0.00, recall_at_3: 0.00, recall_at_5: 0.00, recall_at_10: 0.00, mrr_at_10: 0.00, no_answer: AtLeast(0.46) },
 ];
 
+/// The service's search with the embedding model (lexical and dense stages fused), on both
+/// sets; a little below the figures in README.md (`hotline eval … --compare`, column 混合).
+#[rustfmt::skip]
+const HYBRID_FLOORS: &[Floor] = &[
+    Floor { kind: "answerable",   recall_at_1: 0.90, recall_at_3: 0.96, recall_at_5: 0.97, recall_at_10: 0.97, mrr_at_10: 0.93, no_answer: AtMost(0.05) },
+    Floor { kind: "colloquial",   recall_at_1: 0.80, recall_at_3: 0.93, recall_at_5: 0.96, recall_at_10: 0.96, mrr_at_10: 0.87, no_answer: AtMost(0.10) },
+    Floor { kind: "keywords",     recall_at_1: 0.97, recall_at_3: 0.98, recall_at_5: 0.98, recall_at_10: 0.98, mrr_at_10: 0.98, no_answer: AtMost(0.02) },
+    Floor { kind: "asr",          recall_at_1: 0.93, recall_at_3: 0.97, recall_at_5: 0.97, recall_at_10: 0.97, mrr_at_10: 0.95, no_answer: AtMost(0.03) },
+    Floor { kind: "district",     recall_at_1: 0.95, recall_at_3: 0.97, recall_at_5: 0.97, recall_at_10: 0.97, mrr_at_10: 0.96, no_answer: AtMost(0.05) },
+    Floor { kind: "unanswerable", recall_at_1: 0.00, recall_at_3: 0.00, recall_at_5: 0.00, recall_at_10: 0.00, mrr_at_10: 0.00, no_answer: AtLeast(0.58) },
+];
+
+#[rustfmt::skip]
+const HYBRID_HOLDOUT_FLOORS: &[Floor] = &[
+    Floor { kind: "answerable",   recall_at_1: 0.87, recall_at_3: 0.97, recall_at_5: 0.97, recall_at_10: 0.98, mrr_at_10: 0.92, no_answer: AtMost(0.05) },
+    Floor { kind: "colloquial",   recall_at_1: 0.67, recall_at_3: 0.95, recall_at_5: 0.95, recall_at_10: 0.97, mrr_at_10: 0.80, no_answer: AtMost(0.13) },
+    Floor { kind: "keywords",     recall_at_1: 0.96, recall_at_3: 0.96, recall_at_5: 0.96, recall_at_10: 0.96, mrr_at_10: 0.96, no_answer: AtMost(0.04) },
+    Floor { kind: "asr",          recall_at_1: 0.95, recall_at_3: 0.95, recall_at_5: 0.95, recall_at_10: 0.95, mrr_at_10: 0.95, no_answer: AtMost(0.05) },
+    Floor { kind: "district",     recall_at_1: 0.95, recall_at_3: 0.95, recall_at_5: 0.95, recall_at_10: 0.95, mrr_at_10: 0.95, no_answer: AtMost(0.10) },
+    Floor { kind: "unanswerable", recall_at_1: 0.00, recall_at_3: 0.00, recall_at_5: 0.00, recall_at_10: 0.00, mrr_at_10: 0.00, no_answer: AtLeast(0.46) },
+];
+
 /// The day the labelled queries describe (which sample policies are in force).
 const LABELLED_ON: &str = "2026-11-23";
 
@@ -55,24 +79,47 @@ use NoAnswer::{AtLeast, AtMost};
 
 #[tokio::test]
 async fn search_quality_stays_above_the_floors() {
-    assert_floors("queries.jsonl", SEARCH_QUALITY_FLOORS);
+    let setup = imported(None);
+    assert_floors(&setup, "queries.jsonl", SEARCH_QUALITY_FLOORS);
 }
 
 #[tokio::test]
 async fn search_quality_on_the_holdout_set_stays_above_its_floors() {
-    assert_floors("holdout.jsonl", HOLDOUT_FLOORS);
+    let setup = imported(None);
+    assert_floors(&setup, "holdout.jsonl", HOLDOUT_FLOORS);
 }
 
-/// Imports the sample knowledge base, evaluates `knowledge/eval/<file>` and checks `floors`.
-fn assert_floors(file: &str, floors: &[Floor]) {
-    let setup = Setup::new(&Engine::Sqlite, Knowledge::Real);
+/// With the model: both sets on one database, so the entries are embedded once (minutes in a
+/// debug build). Skipped with a note when the model is not installed.
+#[tokio::test]
+async fn hybrid_search_quality_stays_above_the_floors() {
+    if !model_path(&model_dir()).is_file() {
+        eprintln!("skipped: no embedding model in {}", model_dir().display());
+        return;
+    }
+    let setup = imported(Some("on"));
+    assert_floors(&setup, "holdout.jsonl", HYBRID_HOLDOUT_FLOORS);
+    assert_floors(&setup, "queries.jsonl", HYBRID_FLOORS);
+}
+
+/// A database with the sample knowledge base; `semantic` overrides `HOTLINE_SEMANTIC`.
+fn imported(semantic: Option<&'static str>) -> Setup {
+    let mut setup = Setup::new(&Engine::Sqlite, Knowledge::Real);
+    if let Some(mode) = semantic {
+        setup.semantic = mode;
+    }
     let knowledge = real_knowledge_dir();
     setup.hotline_ok([
         OsStr::new("import"),
         knowledge.join("departments.jsonl").as_os_str(),
         knowledge.join("entries").as_os_str(),
     ]);
+    setup
+}
 
+/// Evaluates `knowledge/eval/<file>` on `setup`'s database and checks `floors`.
+fn assert_floors(setup: &Setup, file: &str, floors: &[Floor]) {
+    let knowledge = real_knowledge_dir();
     let stdout = setup.hotline_ok([
         OsStr::new("eval"),
         knowledge.join("eval").join(file).as_os_str(),

@@ -1,0 +1,198 @@
+//! The search pipeline over the index store: analyse → retrieve (lexical and dense) → fuse →
+//! rerank → judge, each stage a function over [`Candidate`]s, every number it uses in
+//! [`crate::search::params::PARAMS`].
+
+mod candidate;
+mod fuse;
+mod judge;
+mod present;
+mod rerank;
+mod retrieve;
+
+use time::Date;
+
+use candidate::Candidate;
+pub use judge::Signals;
+
+use super::analysis::{AnalyzedQuery, QueryAnalyzer};
+use super::rank::{coverage_with, question_match, title_match, AskedTerms, Coverage, Specificity};
+use super::vectors::{EntryFacts, Probe};
+use super::SearchIndex;
+use crate::domain::search::{QueryInterpretation, SearchRequest};
+use crate::domain::Entry;
+use crate::error::AppResult;
+
+/// One ranked entry with its score and snippet.
+#[derive(Clone, Debug)]
+pub struct RankedEntry {
+    pub entry: Entry,
+    pub score: f32,
+    pub snippet: String,
+    /// Cosine similarity of the question and the entry; `None` when the dense stage did not run.
+    pub similarity: Option<f32>,
+}
+
+/// Which stages a search runs (evaluation compares them; service searches use `Hybrid`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Stage {
+    /// Query analysis, BM25 fields, coverage and districts.
+    Lexical,
+    /// Nearest entries by cosine only (filters honoured).
+    Dense,
+    /// Both, fused; lexical alone when no model or vectors are at hand.
+    #[default]
+    Hybrid,
+}
+
+/// The outcome of one search, before it is logged and turned into a response.
+#[derive(Clone, Debug, Default)]
+pub struct SearchResults {
+    pub hits: Vec<RankedEntry>,
+    pub confidence: f32,
+    pub no_answer: bool,
+    /// What the confidence was judged from.
+    pub signals: Signals,
+    pub interpretation: QueryInterpretation,
+}
+
+/// Rerank's view of the candidates' words: coverage and title match from the store's
+/// per-revision word cache.
+struct Words<'a> {
+    index: &'a SearchIndex,
+    analyzed: &'a AnalyzedQuery,
+    weights: &'a [Specificity],
+    terms: &'a AskedTerms<'a>,
+}
+
+impl rerank::Measure for Words<'_> {
+    fn coverage(&self, candidate: &Candidate) -> Coverage {
+        let words = self.index.entry_words(&candidate.entry);
+        coverage_with(&self.analyzed.concepts, &words, self.weights)
+    }
+
+    fn title_match(&self, candidate: &Candidate) -> f32 {
+        title_match(&self.index.entry_words(&candidate.entry), self.terms)
+    }
+}
+
+impl SearchIndex {
+    /// The full search with every stage that can run.
+    pub fn search(&self, request: &SearchRequest, today: Date) -> AppResult<SearchResults> {
+        self.search_with(request, today, Stage::Hybrid)
+    }
+
+    /// A search running the given stages.
+    pub fn search_with(
+        &self,
+        request: &SearchRequest,
+        today: Date,
+        stage: Stage,
+    ) -> AppResult<SearchResults> {
+        // Analyse: the question's vector (when the dense stage runs) and its concepts.
+        let query_vector = (stage != Stage::Lexical && self.semantic.active())
+            .then(|| self.semantic.query_vector(&request.q))
+            .flatten();
+        let searcher = self.reader.searcher();
+        let vectors = self.semantic.vectors();
+        let probe = query_vector.as_deref().map(|v| Probe::new(v));
+        let cosine_of = |id: &str, revision: i64| vectors.cosine_of(probe.as_ref()?, id, revision);
+        let fetch = |facts: &EntryFacts| self.fetch(&searcher, facts);
+        let nearest = probe
+            .as_ref()
+            .map(|probe| retrieve::dense(&vectors, probe, request, today));
+        if stage == Stage::Dense {
+            let mut found = Vec::new();
+            for (cosine, facts) in nearest.unwrap_or_default().iter().take(request.limit) {
+                if let Some(entry) = fetch(facts)? {
+                    found.push((*cosine, entry));
+                }
+            }
+            return Ok(present::dense_only(
+                found,
+                request.limit,
+                query_vector.is_some(),
+            ));
+        }
+        let snapshot = self.current();
+        let lexicon = self.lexicon();
+        let analyzed = QueryAnalyzer {
+            lexicon: &lexicon,
+            vocab: &snapshot.vocab,
+            regions: &snapshot.regions,
+        }
+        .analyze(&request.q, request.region.as_deref());
+
+        // Retrieve.
+        let Some(lexical) = self.retrieve_lexical(&searcher, &analyzed, request, today)? else {
+            let mut interpretation = analyzed.interpretation;
+            interpretation.semantic = query_vector.is_some();
+            return Ok(SearchResults {
+                no_answer: true,
+                interpretation,
+                ..SearchResults::default()
+            });
+        };
+
+        // Fuse and rerank.
+        let dense = nearest.map(|nearest| fuse::Dense {
+            nearest,
+            cosine_of: &cosine_of,
+            fetch: &fetch,
+        });
+        let (mut candidates, best_cosine) = fuse::fuse(lexical, dense)?;
+        let weigher = self.weigher(&searcher, &lexicon);
+        let weights: Vec<Specificity> = analyzed
+            .concepts
+            .iter()
+            .map(|c| weigher.specificity(c))
+            .collect();
+        let terms = AskedTerms::of(&analyzed.concepts);
+        let words = Words {
+            index: self,
+            analyzed: &analyzed,
+            weights: &weights,
+            terms: &terms,
+        };
+        rerank::rerank(
+            &mut candidates,
+            &words,
+            best_cosine,
+            analyzed.region.as_deref(),
+        );
+        candidates.truncate(request.limit);
+
+        // Judge.
+        let top_words = candidates.first().map(|top| self.entry_words(&top.entry));
+        let judged = top_words
+            .as_ref()
+            .map(|words| coverage_with(&analyzed.concepts, words, &weights));
+        let mut signals = Signals::of(
+            judged.as_ref(),
+            top_words
+                .as_ref()
+                .map_or(0.0, |words| question_match(words, &terms)),
+            candidates.iter().map(|c| c.score),
+            analyzed
+                .concepts
+                .iter()
+                .filter(|c| c.replaces.is_empty())
+                .count(),
+        );
+        let mut interpretation = analyzed.interpretation;
+        signals.out_of_scope = interpretation.out_of_scope.is_some();
+        signals.cosine = candidates.first().and_then(|c| c.cosine);
+        signals.best_cosine = best_cosine;
+        let no_answer = signals.no_answer(judged.is_some());
+        interpretation.semantic = query_vector.is_some();
+        interpretation.unmatched = judged.map(|c| c.unmatched).unwrap_or_default();
+
+        let snippets = self.snippet_generator(&analyzed.concepts);
+        Ok(SearchResults {
+            hits: present::hits(candidates, &snippets),
+            confidence: signals.coverage,
+            no_answer,
+            signals,
+            interpretation,
+        })
+    }
+}

@@ -1,0 +1,58 @@
+//! The hits as returned: each ranked candidate with its snippet and similarity, and the
+//! results of the dense stage alone (`--mode dense`).
+
+use tantivy::snippet::SnippetGenerator;
+
+use super::candidate::Candidate;
+use super::{RankedEntry, SearchResults};
+use crate::domain::search::QueryInterpretation;
+use crate::domain::Entry;
+use crate::search::params::PARAMS;
+use crate::search::store::SNIPPET_CHARS;
+
+/// The candidates as hits, with the answer's best passage as snippet.
+pub fn hits(candidates: Vec<Candidate>, snippets: &SnippetGenerator) -> Vec<RankedEntry> {
+    candidates
+        .into_iter()
+        .map(|candidate| {
+            let answer = &candidate.entry.content.answer;
+            let snippet = snippets.snippet(answer);
+            let snippet = if snippet.is_empty() {
+                answer.chars().take(SNIPPET_CHARS).collect()
+            } else {
+                snippet.to_html()
+            };
+            RankedEntry {
+                score: candidate.score,
+                similarity: candidate.cosine,
+                snippet,
+                entry: candidate.entry,
+            }
+        })
+        .collect()
+}
+
+/// Results of the dense stage alone.
+pub fn dense_only(dense: Vec<(f32, Entry)>, limit: usize, ran: bool) -> SearchResults {
+    let top = dense.first().map_or(0.0, |(c, _)| *c);
+    let hits = dense
+        .into_iter()
+        .take(limit)
+        .map(|(cosine, entry)| RankedEntry {
+            snippet: entry.content.answer.chars().take(SNIPPET_CHARS).collect(),
+            entry,
+            score: cosine,
+            similarity: Some(cosine),
+        })
+        .collect();
+    SearchResults {
+        hits,
+        confidence: top,
+        no_answer: top < PARAMS.dense.alone_no_answer_below,
+        interpretation: QueryInterpretation {
+            semantic: ran,
+            ..QueryInterpretation::default()
+        },
+        ..SearchResults::default()
+    }
+}
