@@ -22,13 +22,7 @@ pub struct Dense<'a> {
 
 /// The lexical candidates (in lexical order) followed by the dense-only ones, and the best
 /// cosine of any entry the filters admit.
-pub fn fuse(
-    mut lexical: Vec<Candidate>,
-    dense: Option<Dense>,
-) -> AppResult<(Vec<Candidate>, Option<f32>)> {
-    let Some(dense) = dense else {
-        return Ok((lexical, None));
-    };
+pub fn fuse(mut lexical: Vec<Candidate>, dense: Dense) -> AppResult<(Vec<Candidate>, Option<f32>)> {
     let Some(best) = dense.nearest.first().map(|(c, _)| *c) else {
         return Ok((lexical, None));
     };

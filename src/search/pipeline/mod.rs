@@ -15,8 +15,9 @@ use candidate::Candidate;
 pub use judge::Signals;
 
 use super::analysis::{AnalyzedQuery, QueryAnalyzer};
+use super::params::PARAMS;
 use super::rank::{coverage_with, question_match, title_match, AskedTerms, Coverage, Specificity};
-use super::vectors::{EntryFacts, Probe};
+use super::vectors::{EntryFacts, Probe, VectorSet};
 use super::SearchIndex;
 use crate::domain::search::{QueryInterpretation, SearchRequest};
 use crate::domain::Entry;
@@ -88,31 +89,20 @@ impl SearchIndex {
         today: Date,
         stage: Stage,
     ) -> AppResult<SearchResults> {
-        // Analyse: the question's vector (when the dense stage runs) and its concepts.
-        let query_vector = (stage != Stage::Lexical && self.semantic.active())
-            .then(|| self.semantic.query_vector(&request.q))
-            .flatten();
         let searcher = self.reader.searcher();
         let vectors = self.semantic.vectors();
-        let probe = query_vector.as_deref().map(|v| Probe::new(v));
-        let cosine_of = |id: &str, revision: i64| vectors.cosine_of(probe.as_ref()?, id, revision);
         let fetch = |facts: &EntryFacts| self.fetch(&searcher, facts);
-        let nearest = probe
-            .as_ref()
-            .map(|probe| retrieve::dense(&vectors, probe, request, today));
+        let dense_runs = stage != Stage::Lexical && self.semantic.active();
+        let embed = || {
+            dense_runs
+                .then(|| self.semantic.query_vector(&request.q))
+                .flatten()
+        };
         if stage == Stage::Dense {
-            let mut found = Vec::new();
-            for (cosine, facts) in nearest.unwrap_or_default().iter().take(request.limit) {
-                if let Some(entry) = fetch(facts)? {
-                    found.push((*cosine, entry));
-                }
-            }
-            return Ok(present::dense_only(
-                found,
-                request.limit,
-                query_vector.is_some(),
-            ));
+            return self.dense_alone(embed(), &vectors, request, today, &fetch);
         }
+
+        // Analyse.
         let snapshot = self.current();
         let lexicon = self.lexicon();
         let analyzed = QueryAnalyzer {
@@ -122,24 +112,15 @@ impl SearchIndex {
         }
         .analyze(&request.q, request.region.as_deref());
 
-        // Retrieve.
-        let Some(lexical) = self.retrieve_lexical(&searcher, &analyzed, request, today)? else {
-            let mut interpretation = analyzed.interpretation;
-            interpretation.semantic = query_vector.is_some();
+        // Retrieve the lexical candidates and weigh them by what they cover.
+        let Some(mut candidates) = self.retrieve_lexical(&searcher, &analyzed, request, today)?
+        else {
             return Ok(SearchResults {
                 no_answer: true,
-                interpretation,
+                interpretation: analyzed.interpretation,
                 ..SearchResults::default()
             });
         };
-
-        // Fuse and rerank.
-        let dense = nearest.map(|nearest| fuse::Dense {
-            nearest,
-            cosine_of: &cosine_of,
-            fetch: &fetch,
-        });
-        let (mut candidates, best_cosine) = fuse::fuse(lexical, dense)?;
         let weigher = self.weigher(&searcher, &lexicon);
         let weights: Vec<Specificity> = analyzed
             .concepts
@@ -153,12 +134,30 @@ impl SearchIndex {
             weights: &weights,
             terms: &terms,
         };
-        rerank::rerank(
-            &mut candidates,
-            &words,
-            best_cosine,
-            analyzed.region.as_deref(),
-        );
+        let region = analyzed.region.as_deref();
+        rerank::rerank_lexical(&mut candidates, &words, region);
+
+        // The cascade: a first hit covering nearly all of the question needs no second opinion.
+        let certain = candidates.first().is_some_and(|top| {
+            rerank::Measure::coverage(&words, top).share >= PARAMS.fusion.certain_coverage
+        });
+        let query_vector = if certain { None } else { embed() };
+
+        // Retrieve the dense candidates, fuse and rerank.
+        let mut best_cosine = None;
+        if let Some(vector) = &query_vector {
+            let probe = Probe::new(vector);
+            let cosine_of = |id: &str, revision: i64| vectors.cosine_of(&probe, id, revision);
+            let dense = fuse::Dense {
+                nearest: retrieve::dense(&vectors, &probe, request, today),
+                cosine_of: &cosine_of,
+                fetch: &fetch,
+            };
+            let (fused, best) = fuse::fuse(candidates, dense)?;
+            candidates = fused;
+            best_cosine = best;
+            rerank::rerank_fused(&mut candidates, best_cosine, region);
+        }
         candidates.truncate(request.limit);
 
         // Judge.
@@ -194,5 +193,27 @@ impl SearchIndex {
             signals,
             interpretation,
         })
+    }
+
+    /// The dense stage alone (`--mode dense`): the nearest entries by cosine.
+    fn dense_alone(
+        &self,
+        query_vector: Option<std::sync::Arc<Vec<f32>>>,
+        vectors: &VectorSet,
+        request: &SearchRequest,
+        today: Date,
+        fetch: &dyn Fn(&EntryFacts) -> AppResult<Option<Entry>>,
+    ) -> AppResult<SearchResults> {
+        let Some(vector) = query_vector else {
+            return Ok(present::dense_only(Vec::new(), request.limit, false));
+        };
+        let nearest = retrieve::dense(vectors, &Probe::new(&vector), request, today);
+        let mut found = Vec::new();
+        for (cosine, facts) in nearest.iter().take(request.limit) {
+            if let Some(entry) = fetch(facts)? {
+                found.push((*cosine, entry));
+            }
+        }
+        Ok(present::dense_only(found, request.limit, true))
     }
 }

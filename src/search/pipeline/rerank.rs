@@ -15,25 +15,32 @@ pub trait Measure {
     fn title_match(&self, candidate: &Candidate) -> f32;
 }
 
-/// Orders `candidates` (lexical ones first, in lexical order) best first. `best_cosine` is
-/// the best cosine of any admitted entry, `None` when the dense stage did not run.
-pub fn rerank(
+/// Orders the lexical candidates best first by their lexical score weighed by what they
+/// cover (the head of the list only), then the caller's own district's version first.
+pub fn rerank_lexical(
     candidates: &mut Vec<Candidate>,
     measure: &dyn Measure,
-    best_cosine: Option<f32>,
     region: Option<&str>,
 ) {
     let p = &PARAMS.rerank;
-    let (mut lexical, dense_only): (Vec<Candidate>, Vec<Candidate>) =
-        candidates.drain(..).partition(|c| c.from_lexical);
-    for candidate in lexical.iter_mut().take(p.depth) {
+    for candidate in candidates.iter_mut().take(p.depth) {
         let covered = measure.coverage(candidate).share;
         candidate.score = candidate.lexical
             * (p.coverage_floor + covered)
             * (1.0 - p.title_miss_penalty * (1.0 - measure.title_match(candidate)));
     }
-    sort_and_promote_own_district(&mut lexical, region);
-    *candidates = lexical;
+    sort_and_promote_own_district(candidates, region);
+}
+
+/// Orders the fused candidates (the lexical ones as [`rerank_lexical`] left them, then those
+/// only the dense stage found): each keeps its score over the first one's and gains dense
+/// evidence fading linearly with its cosine below `best_cosine`, the best of any admitted
+/// entry. Then the caller's own district's version of the first topic goes first again.
+pub fn rerank_fused(
+    candidates: &mut Vec<Candidate>,
+    best_cosine: Option<f32>,
+    region: Option<&str>,
+) {
     let Some(best) = best_cosine else {
         return;
     };
@@ -41,8 +48,10 @@ pub fn rerank(
     let evidence = |cosine: Option<f32>| {
         cosine.map_or(0.0, |cosine| (1.0 - (best - cosine) / f.spread).max(0.0))
     };
-    let top = candidates.first().map_or(0.0, |c| c.score).max(1e-6);
-    for candidate in candidates.iter_mut() {
+    let (mut lexical, dense_only): (Vec<Candidate>, Vec<Candidate>) =
+        candidates.drain(..).partition(|c| c.from_lexical);
+    let top = lexical.first().map_or(0.0, |c| c.score).max(1e-6);
+    for candidate in lexical.iter_mut() {
         candidate.score = candidate.score / top + f.dense_weight * evidence(candidate.cosine);
     }
     for mut candidate in dense_only {
@@ -50,9 +59,10 @@ pub fn rerank(
         if e > 0.0 {
             let factor = region_factor(&candidate.entry.content.region, region);
             candidate.score = f.dense_weight * e * factor.min(1.0);
-            candidates.push(candidate);
+            lexical.push(candidate);
         }
     }
+    *candidates = lexical;
     sort_and_promote_own_district(candidates, region);
 }
 
