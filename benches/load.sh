@@ -11,6 +11,12 @@
 # Settings (environment): DURATION per run (default 20s), WARMUP (5s), CONNECTIONS (the
 # connection counts to run, default "1 16"), THREADS (wrk threads, at most 2 by default),
 # STARTUP_TIMEOUT seconds (120), RUST_LOG (server log level, default info).
+# Large knowledge bases (benches/README.md): KB=DIR imports DIR (as `hotline bench-kb` writes
+# it) with `hotline import` before the server starts, timed; REINDEX=1 then times a
+# `hotline reindex`; QUERIES=FILE rotates over the questions of FILE (one a line, optionally a
+# tab and the caller's district; default $KB/eval/load.tsv when KB is set) instead of the 20
+# built-in ones; BIN=PATH runs that binary instead of building one. HOTLINE_SEMANTIC is passed on.
+# The server's resident memory (VmRSS, VmHWM) is printed after start-up and after the load.
 # Every request goes through the real handler, including the search-log insert into SQLite.
 set -euo pipefail
 
@@ -19,6 +25,19 @@ WARMUP=${WARMUP:-5s}
 CONNECTIONS=${CONNECTIONS:-"1 16"}
 THREADS=${THREADS:-2}
 STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-120}
+KB=${KB:-}
+REINDEX=${REINDEX:-0}
+QUERIES=${QUERIES:-}
+BIN=${BIN:-}
+if [ -n "$KB" ]; then
+    KB=$(cd "$KB" && pwd)
+    if [ -z "$QUERIES" ] && [ -f "$KB/eval/load.tsv" ]; then
+        QUERIES="$KB/eval/load.tsv"
+    fi
+fi
+if [ -n "$QUERIES" ]; then
+    QUERIES=$(cd "$(dirname "$QUERIES")" && pwd)/$(basename "$QUERIES")
+fi
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -33,9 +52,11 @@ if ! command -v wrk >/dev/null 2>&1; then
     command -v wrk >/dev/null 2>&1 || { echo "error: wrk is required (apt-get install wrk)" >&2; exit 1; }
 fi
 
-echo "== cargo build --release" >&2
-cargo build --release --bin hotline >&2
-BIN="$ROOT/target/release/hotline"
+if [ -z "$BIN" ]; then
+    echo "== cargo build --release" >&2
+    cargo build --release --bin hotline >&2
+    BIN="$ROOT/target/release/hotline"
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hotline-load.XXXXXX")
 SERVER_PID=""
@@ -61,6 +82,43 @@ export HOTLINE_INDEX_DIR="$WORK/indexes"
 export HOTLINE_KNOWLEDGE_DIR="$ROOT/knowledge"
 export HOTLINE_ADMIN_TOKEN_FILE="$WORK/admin-token"
 unset HOTLINE_BIND HOTLINE_METRICS_BIND
+
+# Seconds (and peak memory) of one CLI command, as a RESULT line.
+timed() {
+    local label=$1
+    shift
+    local start_ns
+    start_ns=$(date +%s%N)
+    if [ -x /usr/bin/time ]; then
+        /usr/bin/time -f "%M" -o "$WORK/time.$label" "$@" >&2
+    else
+        "$@" >&2
+    fi
+    local ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
+    local peak="?"
+    [ -f "$WORK/time.$label" ] && peak=$(( $(tail -n 1 "$WORK/time.$label") / 1024 ))
+    echo "RESULT $label seconds=$((ms / 1000)).$(printf '%03d' $((ms % 1000))) peak_rss_mb=$peak load=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
+}
+
+# Resident memory of the server, as a RESULT line.
+memory() {
+    local status="/proc/$SERVER_PID/status"
+    [ -r "$status" ] || return 0
+    local rss hwm
+    rss=$(awk '/^VmRSS:/ {print int($2 / 1024)}' "$status")
+    hwm=$(awk '/^VmHWM:/ {print int($2 / 1024)}' "$status")
+    echo "RESULT memory $1 vmrss_mb=$rss vmhwm_mb=$hwm"
+}
+
+if [ -n "$KB" ]; then
+    echo "== hotline import $KB" >&2
+    timed import "$BIN" import "$KB"
+    if [ "$REINDEX" = 1 ]; then
+        echo "== hotline reindex" >&2
+        timed reindex "$BIN" reindex
+    fi
+fi
+
 "$BIN" serve --bind 127.0.0.1:0 >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 
@@ -89,7 +147,8 @@ until curl -fsS --max-time 2 "$BASE/healthz" >/dev/null 2>&1; do
     fi
     sleep 0.2
 done
-echo "== serving at $BASE" >&2
+echo "== serving at $BASE (HOTLINE_SEMANTIC=${HOTLINE_SEMANTIC:-auto})" >&2
+memory after-start
 
 # /api/v1 needs a bearer token: an agent token (the role that searches), made with the CLI on
 # the server's database. Its secret is the last line printed.
@@ -130,16 +189,32 @@ local function encode(s)
   return (s:gsub("[^%w%-%_%.%~]", function(c) return string.format("%%%02X", string.byte(c)) end))
 end
 
+-- HOTLINE_LOAD_QUERIES names a file of questions (one a line, optionally a tab and a district).
 local paths = {}
-for i, q in ipairs(queries) do
-  paths[i] = "/api/v1/search?q=" .. encode(q)
+local file = os.getenv("HOTLINE_LOAD_QUERIES") or ""
+if file ~= "" then
+  for line in io.lines(file) do
+    local q, region = line:match("^([^\t]*)\t?(.*)$")
+    if q and q ~= "" then
+      local path = "/api/v1/search?q=" .. encode(q)
+      if region and region ~= "" then
+        path = path .. "&region=" .. encode(region)
+      end
+      paths[#paths + 1] = path
+    end
+  end
+else
+  for i, q in ipairs(queries) do
+    paths[i] = "/api/v1/search?q=" .. encode(q)
+  end
 end
 
 local counter = 0
 local threads = {}
 
+-- Threads start far apart in the rotation, so no question is asked twice in a short while.
 function setup(thread)
-  thread:set("offset", #threads * 7)
+  thread:set("offset", #threads * 7919)
   table.insert(threads, thread)
 end
 
@@ -165,8 +240,17 @@ function done(summary, latency, requests)
 end
 LUA
 
-# Every query must answer 200 before the load starts (also warms the page cache).
-grep -o '^  "[^"]*",$' "$WORK/search.lua" | sed 's/^  "//; s/",$//' | while IFS= read -r q; do
+export HOTLINE_LOAD_QUERIES="$QUERIES"
+if [ -n "$QUERIES" ]; then
+    echo "== $(wc -l <"$QUERIES") distinct questions from $QUERIES" >&2
+fi
+
+# Every query (the first 20 of a file) must answer 200 before the load starts.
+if [ -n "$QUERIES" ]; then
+    head -n 20 "$QUERIES" | cut -f1
+else
+    grep -o '^  "[^"]*",$' "$WORK/search.lua" | sed 's/^  "//; s/",$//'
+fi | while IFS= read -r q; do
     code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 -H "@$WORK/auth-header" \
         -G "$BASE/api/v1/search" --data-urlencode "q=$q")
     if [ "$code" != "200" ]; then
@@ -183,9 +267,10 @@ wrk -t"$THREADS" -c"$THREADS" -d"$WARMUP" --timeout 10s -s "$WORK/search.lua" "$
 for c in $CONNECTIONS; do
     t=$((THREADS < c ? THREADS : c))
     echo
-    echo "== load: wrk -t$t -c$c -d$DURATION --latency (20 queries in rotation)"
+    echo "== load: wrk -t$t -c$c -d$DURATION --latency (${QUERIES:-20 built-in queries} in rotation; load $(cut -d' ' -f1-3 /proc/loadavg))"
     wrk -t"$t" -c"$c" -d"$DURATION" --timeout 10s --latency -s "$WORK/search.lua" "$BASE"
 done
+memory after-load
 
 echo "== server log (warnings and errors)" >&2
 grep -E 'WARN|ERROR' "$WORK/server.log" >&2 || echo "(none)" >&2

@@ -1,5 +1,6 @@
 //! The `hotline` command line (clap): global configuration flags and one file per subcommand.
 
+pub mod bench_kb;
 mod eval;
 mod gap_eval;
 mod knowledge;
@@ -100,6 +101,10 @@ enum Command {
     ImportTickets(tickets::ImportTicketsArgs),
     /// Fetch, install, check and benchmark the embedding model
     Model(model::ModelArgs),
+    /// Write the benchmark knowledge base: the sample recombined into district versions
+    /// (benches/README.md)
+    #[command(hide = true)]
+    BenchKb(bench_kb::BenchKbArgs),
 }
 
 /// Parses the command line, runs the command and maps failures to a non-zero exit code.
@@ -146,6 +151,7 @@ pub fn run() -> ExitCode {
             Command::Token(args) => token::run(config, args).await,
             Command::ImportTickets(args) => tickets::import(config, args).await,
             Command::Model(args) => model::run(config, args).await,
+            Command::BenchKb(args) => bench_kb::run(config, args).await,
         }
     });
     match result {

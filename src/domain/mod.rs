@@ -22,6 +22,7 @@ pub mod sheet_files;
 pub mod similar;
 pub mod spreadsheet;
 pub mod stats;
+pub mod synthetic;
 pub mod ticket;
 pub mod ticket_import;
 pub mod ticket_record;
