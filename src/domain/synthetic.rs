@@ -352,7 +352,8 @@ fn version(
     let mut questions: Vec<String> = own;
     if !siblings.is_empty() {
         for _ in 0..rng.below(3) {
-            let q = places.apply(*rng.pick(siblings));
+            let sibling: &&str = rng.pick(siblings);
+            let q = places.apply(sibling);
             if !questions.contains(&q) {
                 questions.push(q);
             }
@@ -591,7 +592,8 @@ pub fn bench_queries(
         text.push_str(AGENT_TURNS[0]);
         while text.chars().count() < transcript_chars {
             if rng.chance(0.4) {
-                text.push_str(*rng.pick(CALLER_FILLERS));
+                let filler: &&str = rng.pick(CALLER_FILLERS);
+                text.push_str(filler);
             }
             if !districts.is_empty() && rng.chance(0.3) {
                 text.push_str(&format!("我是{}的，", rng.pick(districts).name));
