@@ -9,7 +9,8 @@
 //! - `db/` holds every SQL statement; one code path serves SQLite and PostgreSQL through
 //!   `sqlx::Any`. The database is the source of truth.
 //! - `search/` is the only module that knows tantivy and jieba: dictionaries, query analysis,
-//!   the index (derived from the database, rebuilt when missing or stale) and ranking.
+//!   the index store (derived from the database, rebuilt when missing or stale), the entry
+//!   vectors, and the pipeline (retrieve → fuse → rerank → judge) with its one parameter set.
 //! - `embed/` computes multilingual-e5-small sentence vectors in process (pure Rust, 4-bit
 //!   weights, own SIMD kernels) and installs its model file; it knows nothing of the rest.
 
