@@ -120,9 +120,19 @@ fn main() {
             .block_on(app.open_encoder(1, false))
             .expect("open the model");
         if let Some(encoder) = encoder {
-            let n = rt
-                .block_on(app.embed_missing(&encoder))
-                .expect("embed the entries");
+            // HOTLINE_BENCH_VECTORS=borrowed: embed only the sample's own entries and give each
+            // district version its sample entry's vectors, slightly moved (hours of embedding
+            // saved; the search's cost is the same, its quality is not measured by this).
+            let n = if std::env::var("HOTLINE_BENCH_VECTORS").as_deref() == Ok("borrowed") {
+                let n = rt
+                    .block_on(app.borrow_vectors(&encoder, source_id))
+                    .expect("borrow vectors");
+                eprintln!("semantic: {n} entries got borrowed vectors");
+                0
+            } else {
+                rt.block_on(app.embed_missing(&encoder))
+                    .expect("embed the entries")
+            };
             eprintln!(
                 "semantic: {n} entries embedded in {:.1?}",
                 started.elapsed()
@@ -132,8 +142,15 @@ fn main() {
         }
     }
 
+    // HOTLINE_BENCH_KINDS=transcript,asr times only those kinds (for profiling one of them).
+    let kinds = std::env::var("HOTLINE_BENCH_KINDS").ok();
     let requests: Vec<(&BenchQuery, SearchRequest)> = queries
         .iter()
+        .filter(|q| {
+            kinds
+                .as_deref()
+                .is_none_or(|kinds| kinds.split(',').any(|k| k.trim() == q.kind))
+        })
         .map(|q| {
             let request = SearchRequest::new(&q.q, q.region.clone(), None, None, None, false)
                 .expect("valid request");

@@ -119,6 +119,11 @@ pub struct QueryInterpretation {
     /// Whether the semantic (embedding) stage ran for this search.
     #[serde(default)]
     pub semantic: bool,
+    /// Whether the query was a long text (a call transcript) of which only the end, where
+    /// the caller's question is, was searched; such a search is `no_answer` only when nothing
+    /// matched, since the agent's own words in it leave any entry's coverage low.
+    #[serde(default)]
+    pub transcript: bool,
 }
 
 /// Result of one search.

@@ -537,7 +537,7 @@ const CALLER_FILLERS: &[&str] = &[
 /// Benchmark queries: every eval query as is; district questions again for `district_copies`
 /// invented districts each (the sample district's name swapped for theirs); and `transcripts`
 /// whole-call transcripts of exactly `transcript_chars` characters built from the colloquial
-/// questions, each different.
+/// and district questions, each different, labelled with the question the call ends on.
 pub fn bench_queries(
     eval: &[EvalQuery],
     districts: &[District],
@@ -579,18 +579,29 @@ pub fn bench_queries(
             }
         }
     }
-    let spoken: Vec<&str> = eval
+    let spoken: Vec<&EvalQuery> = eval
         .iter()
         .filter(|q| q.kind == "colloquial" || q.kind == "district")
-        .map(|q| q.query.as_str())
         .collect();
     if spoken.is_empty() {
         return out;
     }
+    // A call ends with what the caller is asking now: the last question is the labelled one,
+    // said after everything before it and followed by one agent turn; the text is cut at the
+    // front to its length.
     for _ in 0..transcripts {
+        let asked = spoken[rng.below(spoken.len())];
+        let mut ending = String::new();
+        if rng.chance(0.4) {
+            let filler: &&str = rng.pick(CALLER_FILLERS);
+            ending.push_str(filler);
+        }
+        ending.push_str(&asked.query);
+        ending.push('。');
+        ending.push_str(AGENT_TURNS[1 + rng.below(AGENT_TURNS.len() - 1)]);
         let mut text = String::new();
         text.push_str(AGENT_TURNS[0]);
-        while text.chars().count() < transcript_chars {
+        while text.chars().count() + ending.chars().count() < transcript_chars {
             if rng.chance(0.4) {
                 let filler: &&str = rng.pick(CALLER_FILLERS);
                 text.push_str(filler);
@@ -598,16 +609,17 @@ pub fn bench_queries(
             if !districts.is_empty() && rng.chance(0.3) {
                 text.push_str(&format!("我是{}的，", rng.pick(districts).name));
             }
-            text.push_str(spoken[rng.below(spoken.len())]);
+            text.push_str(&spoken[rng.below(spoken.len())].query);
             text.push('。');
             text.push_str(AGENT_TURNS[1 + rng.below(AGENT_TURNS.len() - 1)]);
         }
-        let text: String = text.chars().take(transcript_chars).collect();
+        text.push_str(&ending);
+        let skip = text.chars().count().saturating_sub(transcript_chars);
         out.push(BenchQuery {
             kind: "transcript".into(),
-            q: text,
-            region: None,
-            relevant: Vec::new(),
+            q: text.chars().skip(skip).collect(),
+            region: asked.region.clone(),
+            relevant: asked.relevant.clone(),
         });
     }
     out
@@ -791,6 +803,12 @@ mod tests {
         assert_eq!(transcripts.len(), 2);
         assert!(transcripts.iter().all(|t| t.q.chars().count() == 300));
         assert_ne!(transcripts[0].q, transcripts[1].q);
+        for t in &transcripts {
+            // The call ends on the labelled question, followed by one agent turn.
+            let tail: String = t.q.chars().skip(300 - 60).collect();
+            assert!(tail.contains("社保卡丢了咋办"), "{}", t.q);
+            assert_eq!(t.relevant, vec!["SB-024".to_string()]);
+        }
         let copies: Vec<&BenchQuery> = queries[1..]
             .iter()
             .filter(|q| q.kind == "district")

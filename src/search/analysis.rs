@@ -67,10 +67,11 @@ struct Word {
 
 impl QueryAnalyzer<'_> {
     pub fn analyze(&self, query: &str, region: Option<&str>) -> AnalyzedQuery {
-        let text = normalize(query);
+        let whole = normalize(query);
+        let text = searched_part(&whole);
         let mut detected_region = None;
         let mut dropped_bytes = vec![false; text.len()];
-        for (range, district) in self.regions.full_names_in(&text) {
+        for (range, district) in self.regions.full_names_in(text) {
             detected_region.get_or_insert_with(|| district.to_string());
             dropped_bytes[range].iter_mut().for_each(|d| *d = true);
         }
@@ -84,7 +85,7 @@ impl QueryAnalyzer<'_> {
         let mut words: Vec<Word> = Vec::new();
         let mut segments: Vec<String> = Vec::new();
         let mut open_segment = false;
-        for token in self.split_unknown(self.lexicon.jieba.tag(&text, true)) {
+        for token in self.split_unknown(self.lexicon.jieba.tag(text, true)) {
             let (word, tag, start_char) = (token.0, token.1.as_str(), token.2);
             let is_region_name = dropped.get(start_char).copied().unwrap_or(false);
             let short_region = self.regions.district_named(word);
@@ -156,16 +157,27 @@ impl QueryAnalyzer<'_> {
 
         self.add_corrections(&words, &concept_of_word, &mut concepts, &mut interpretation);
         self.add_situations(
-            &text,
+            text,
             &words,
             &concept_of_word,
             &mut concepts,
             &mut interpretation,
         );
 
+        interpretation.transcript = text.len() < whole.len();
+        if detected_region.is_none() && interpretation.transcript {
+            // A district the caller named earlier in the call, the latest one.
+            let earlier = &whole[..whole.len() - text.len()];
+            detected_region = self
+                .regions
+                .full_names_in(earlier)
+                .into_iter()
+                .max_by_key(|(range, _)| range.start)
+                .map(|(_, district)| district.to_string());
+        }
         let region = region.map(str::to_string).or(detected_region);
         interpretation.region = region.clone();
-        interpretation.out_of_scope = self.lexicon.scope.find(&text);
+        interpretation.out_of_scope = self.lexicon.scope.find(text);
         AnalyzedQuery {
             concepts,
             segments,
@@ -395,6 +407,30 @@ impl QueryAnalyzer<'_> {
     }
 }
 
+/// The part of the text whose words are searched: all of a question; of a longer text (a call
+/// transcript pasted by the agent) its last `PARAMS.analysis.transcript_tail` characters,
+/// from the first sentence that starts inside them, since the caller's question is what
+/// the call ends on. The dense stage embeds the end of a long text too.
+fn searched_part(text: &str) -> &str {
+    let keep = PARAMS.analysis.transcript_tail;
+    let chars = text.chars().count();
+    if chars <= keep {
+        return text;
+    }
+    let start = text
+        .char_indices()
+        .nth(chars - keep)
+        .map_or(0, |(at, _)| at);
+    let tail = &text[start..];
+    let sentence_end = tail
+        .char_indices()
+        .find(|(_, c)| matches!(c, '。' | '?' | '!' | ';' | '\n'));
+    match sentence_end {
+        Some((at, c)) if at < tail.len() / 2 => &tail[at + c.len_utf8()..],
+        _ => tail,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,6 +460,23 @@ mod tests {
 
     fn texts(q: &AnalyzedQuery) -> Vec<&str> {
         q.concepts.iter().map(|c| c.text.as_str()).collect()
+    }
+
+    #[test]
+    fn a_transcript_is_searched_by_its_end_with_the_district_said_before() {
+        let mut call = String::from("您好，这里是12345热线。我是东湖区的，想问个事情。");
+        while call.chars().count() < 400 {
+            call.push_str("驾驶证的事情先不说了，您稍等一下。");
+        }
+        call.push_str("我的社保卡丢了要补办。好的，我帮您查一下。");
+        let q = analyze(&call);
+        assert!(q.interpretation.transcript);
+        assert_eq!(q.region.as_deref(), Some("东湖区"));
+        assert!(texts(&q).contains(&"社保卡"), "{:?}", texts(&q));
+        assert!(!texts(&q).contains(&"12345"));
+        let tail = searched_part("一二三。四五六");
+        assert_eq!(tail, "一二三。四五六");
+        assert!(!analyze("社保卡丢了").interpretation.transcript);
     }
 
     #[test]

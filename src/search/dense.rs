@@ -5,10 +5,11 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 
+use super::memo::Memo;
 use super::vectors::{EntryFacts, VectorSet};
 use crate::domain::date::parse_date;
 use crate::domain::Entry;
@@ -16,6 +17,9 @@ use crate::embed::{Encoder, LongText};
 
 /// Repeated questions reuse their vector; the cache is emptied when it grows past this.
 const QUERY_CACHE: usize = 2048;
+/// The names the vectors of an entry's [`parts`] are stored under, in order.
+pub const PART_NAMES: [&str; 2] = ["head:query", "answer:passage"];
+
 /// One text of an entry that is embedded, under the name its vector is stored with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Part {
@@ -44,12 +48,12 @@ pub fn parts(entry: &Entry) -> Vec<Part> {
     }
     vec![
         Part {
-            name: "head:query".into(),
+            name: PART_NAMES[0].into(),
             text: head,
             passage: false,
         },
         Part {
-            name: "answer:passage".into(),
+            name: PART_NAMES[1].into(),
             text: answer,
             passage: true,
         },
@@ -88,7 +92,7 @@ pub struct DenseRow {
 pub struct Semantic {
     encoder: RwLock<Option<Arc<Encoder>>>,
     vectors: RwLock<Arc<VectorSet>>,
-    cache: Mutex<HashMap<String, Arc<Vec<f32>>>>,
+    cache: Memo<String, Arc<Vec<f32>>>,
     state: AtomicU8,
     embedded: AtomicUsize,
     total: AtomicUsize,
@@ -99,7 +103,7 @@ impl Default for Semantic {
         Semantic {
             encoder: RwLock::new(None),
             vectors: RwLock::new(Arc::new(VectorSet::default())),
-            cache: Mutex::new(HashMap::new()),
+            cache: Memo::new(QUERY_CACHE),
             state: AtomicU8::new(0),
             embedded: AtomicUsize::new(0),
             total: AtomicUsize::new(0),
@@ -194,16 +198,11 @@ impl Semantic {
     /// The question's vector (the end of a long transcript), cached by text.
     pub fn query_vector(&self, q: &str) -> Option<Arc<Vec<f32>>> {
         let encoder = self.encoder()?;
-        if let Some(v) = self.cache.lock().ok().and_then(|c| c.get(q).cloned()) {
+        if let Some(v) = self.cache.get(q) {
             return Some(v);
         }
         let v = Arc::new(encoder.embed_query_with(q, LongText::KeepEnd));
-        if let Ok(mut cache) = self.cache.lock() {
-            if cache.len() >= QUERY_CACHE {
-                cache.clear();
-            }
-            cache.insert(q.to_string(), v.clone());
-        }
+        self.cache.insert(q.to_string(), v.clone());
         Some(v)
     }
 }

@@ -4,6 +4,7 @@
 mod analysis;
 mod dense;
 mod lexicon;
+mod memo;
 mod pairs;
 mod params;
 mod phonetic;
@@ -20,7 +21,7 @@ mod vectors;
 mod vocab;
 mod weigh;
 
-pub use dense::{parts, DenseRow, Part, Semantic, SemanticState, SemanticStatus};
+pub use dense::{parts, DenseRow, Part, Semantic, SemanticState, SemanticStatus, PART_NAMES};
 pub use lexicon::{read_dir_texts, Lexicon, DICTIONARY_FILES};
 pub use pipeline::{RankedEntry, SearchResults, Signals, Stage};
 pub use store::{IndexStamp, SearchIndex};

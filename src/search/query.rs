@@ -53,87 +53,144 @@ fn boosted(query: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(query, boost))
 }
 
-/// The scoring query of the full analysis: concepts over weighted fields, plus character and
-/// pinyin bigrams over the entry head. `None` when the query has nothing to search for.
-pub fn scoring_query(fields: &Fields, analyzed: &AnalyzedQuery) -> Option<Box<dyn Query>> {
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    for concept in &analyzed.concepts {
-        let mut per_field: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+/// One term of the scoring query with the product of every boost above it.
+#[derive(Clone, Debug)]
+pub struct Leaf {
+    pub term: Term,
+    pub boost: f32,
+}
+
+/// The scoring query of the full analysis as groups of leaves: an entry's score is the sum
+/// over groups of each group's best leaf plus the tie breaker's share of the others (a
+/// concept's forms in one field), and a group of one leaf is that leaf. The nested query
+/// ([`ScoringPlan::query`]) scores exactly that; the flat sum of all leaves
+/// ([`ScoringPlan::flat_query`]) is never lower, which is what lets a pruned pass over the
+/// flat sum find the candidates (see `pipeline/retrieve.rs`).
+#[derive(Clone, Debug, Default)]
+pub struct ScoringPlan {
+    pub groups: Vec<Vec<Leaf>>,
+}
+
+impl ScoringPlan {
+    /// The plan of the full analysis: concepts over weighted fields, plus character and
+    /// pinyin bigrams over the entry head. `None` when the query has nothing to search for.
+    pub fn of(fields: &Fields, analyzed: &AnalyzedQuery) -> Option<ScoringPlan> {
         let p = &PARAMS.lexical;
-        let field_weights = [
-            (FieldKind::All, p.all_field),
-            (FieldKind::Title, p.title_field),
-            (FieldKind::Questions, p.questions_field),
-            (FieldKind::Keywords, p.keywords_field),
-        ];
-        for (kind, field_weight) in field_weights {
-            let field = kind.field(fields);
-            let alternatives: Vec<Box<dyn Query>> = concept
-                .terms
-                .iter()
-                .map(|(term, weight)| boosted(term_query(field, term), *weight))
-                .collect();
-            let best = Box::new(DisjunctionMaxQuery::with_tie_breaker(
-                alternatives,
-                p.tie_breaker,
-            ));
-            per_field.push((Occur::Should, boosted(best, field_weight)));
-        }
-        clauses.push((
-            Occur::Should,
-            boosted(
-                Box::new(BooleanQuery::new(per_field)),
-                concept.importance
-                    * (PARAMS.lexical.salience_floor
-                        + (1.0 - PARAMS.lexical.salience_floor) * concept.salience),
-            ),
-        ));
-    }
-    for concept in &analyzed.concepts {
-        let mut chars = concept.text.chars();
-        if let (Some(c), None) = (chars.next(), chars.next()) {
-            if super::phonetic::is_han(c) && concept.replaces.is_empty() {
-                clauses.push((
-                    Occur::Should,
-                    boosted(
-                        term_query(fields.head_chars, &c.to_string()),
-                        PARAMS.lexical.char_weight * concept.importance,
-                    ),
-                ));
+        let mut groups: Vec<Vec<Leaf>> = Vec::new();
+        let leaf = |field: Field, text: &str, boost: f32| Leaf {
+            term: Term::from_field_text(field, text),
+            boost,
+        };
+        for concept in &analyzed.concepts {
+            let concept_boost = concept.importance
+                * (p.salience_floor + (1.0 - p.salience_floor) * concept.salience);
+            let field_weights = [
+                (FieldKind::All, p.all_field),
+                (FieldKind::Title, p.title_field),
+                (FieldKind::Questions, p.questions_field),
+                (FieldKind::Keywords, p.keywords_field),
+            ];
+            for (kind, field_weight) in field_weights {
+                let field = kind.field(fields);
+                groups.push(
+                    concept
+                        .terms
+                        .iter()
+                        .map(|(term, weight)| {
+                            leaf(field, term, concept_boost * field_weight * weight)
+                        })
+                        .collect(),
+                );
             }
         }
-    }
-    let mut fuzzy_terms = 0;
-    for segment in &analyzed.segments {
-        for gram in bigrams(segment) {
-            if fuzzy_terms < PARAMS.lexical.max_fuzzy_terms {
-                clauses.push((
-                    Occur::Should,
-                    boosted(
-                        term_query(fields.head_bigrams, &gram),
-                        PARAMS.lexical.bigram_weight,
-                    ),
-                ));
-                fuzzy_terms += 1;
+        for concept in &analyzed.concepts {
+            let mut chars = concept.text.chars();
+            if let (Some(c), None) = (chars.next(), chars.next()) {
+                if super::phonetic::is_han(c) && concept.replaces.is_empty() {
+                    groups.push(vec![leaf(
+                        fields.head_chars,
+                        &c.to_string(),
+                        p.char_weight * concept.importance,
+                    )]);
+                }
             }
         }
-        for gram in pinyin_bigrams(segment) {
-            if fuzzy_terms < 2 * PARAMS.lexical.max_fuzzy_terms {
-                clauses.push((
-                    Occur::Should,
-                    boosted(
-                        term_query(fields.head_pinyin, &gram),
-                        PARAMS.lexical.pinyin_weight,
-                    ),
-                ));
-                fuzzy_terms += 1;
+        let mut fuzzy_terms = 0;
+        for segment in &analyzed.segments {
+            for gram in bigrams(segment) {
+                if fuzzy_terms < p.max_fuzzy_terms {
+                    groups.push(vec![leaf(fields.head_bigrams, &gram, p.bigram_weight)]);
+                    fuzzy_terms += 1;
+                }
+            }
+            for gram in pinyin_bigrams(segment) {
+                if fuzzy_terms < 2 * p.max_fuzzy_terms {
+                    groups.push(vec![leaf(fields.head_pinyin, &gram, p.pinyin_weight)]);
+                    fuzzy_terms += 1;
+                }
             }
         }
+        groups.retain(|g| !g.is_empty());
+        (!groups.is_empty()).then_some(ScoringPlan { groups })
     }
-    if clauses.is_empty() {
-        return None;
+
+    /// The exact scoring query: the sum of the groups, each a dis-max of its leaves.
+    pub fn query(&self) -> Box<dyn Query> {
+        let clauses = self
+            .groups
+            .iter()
+            .map(|group| {
+                let query: Box<dyn Query> = match group.as_slice() {
+                    [one] => leaf_query(one),
+                    many => Box::new(DisjunctionMaxQuery::with_tie_breaker(
+                        many.iter().map(leaf_query).collect(),
+                        PARAMS.lexical.tie_breaker,
+                    )),
+                };
+                (Occur::Should, query)
+            })
+            .collect();
+        Box::new(BooleanQuery::new(clauses))
     }
-    Some(Box::new(BooleanQuery::new(clauses)))
+
+    /// The sum of every leaf: an upper bound of [`ScoringPlan::query`]'s score that tantivy
+    /// can prune with block-max WAND.
+    pub fn flat_query(&self) -> Box<dyn Query> {
+        let clauses = self
+            .groups
+            .iter()
+            .flatten()
+            .map(|leaf| (Occur::Should, leaf_query(leaf)))
+            .collect();
+        Box::new(BooleanQuery::new(clauses))
+    }
+}
+
+/// What the exact score of an entry is below the flat sum: for each dis-max group of several
+/// forms (`sizes`, in plan order), the tie breaker's complement of all but its best leaf, from
+/// the scores the group's leaves got (`None` where a leaf does not match).
+pub fn dis_max_gap(sizes: &[usize], leaf_scores: &[Option<f32>]) -> f32 {
+    let mut gap = 0.0;
+    let mut at = 0;
+    for &size in sizes {
+        let (sum, max) = leaf_scores[at..at + size]
+            .iter()
+            .flatten()
+            .fold((0.0f32, 0.0f32), |(s, m), &x| (s + x, m.max(x)));
+        gap += (1.0 - PARAMS.lexical.tie_breaker) * (sum - max);
+        at += size;
+    }
+    gap
+}
+
+fn leaf_query(leaf: &Leaf) -> Box<dyn Query> {
+    boosted(
+        Box::new(TermQuery::new(
+            leaf.term.clone(),
+            IndexRecordOption::WithFreqs,
+        )),
+        leaf.boost,
+    )
 }
 
 /// Plain BM25 over jieba tokens in one field: the baseline the README compares against.

@@ -3,21 +3,24 @@
 //! after each commit, the snapshot of its vocabulary and districts, and its stamp. The search
 //! itself is the pipeline in `pipeline/`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
+use tantivy::index::SegmentId;
 use tantivy::schema::Value;
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{
-    Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, TantivyError, Term,
+    DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, TantivyError,
+    Term,
 };
 
 use super::analysis::Concept;
 use super::dense::Semantic;
 use super::lexicon::Lexicon;
+use super::memo::Memo;
 use super::rank::EntryWords;
 use super::schema::{self, document, Fields, SCHEMA_VERSION};
 use super::tokenizer::{self, WordTokenizer};
@@ -27,6 +30,9 @@ use crate::domain::{Entry, EntryStatus};
 use crate::error::{AppError, AppResult, Code};
 
 const WRITER_MEMORY: usize = 50_000_000;
+/// Entries whose stored form and words are kept parsed; past this the memos start over, so a
+/// server's memory stays flat on a knowledge base of any size.
+const PARSED_ENTRIES: usize = 20_000;
 /// Characters of an answer shown as its snippet.
 pub(super) const SNIPPET_CHARS: usize = 120;
 
@@ -63,7 +69,10 @@ pub struct SearchIndex {
     lexicon: RwLock<Arc<Lexicon>>,
     snapshot: RwLock<Arc<Snapshot>>,
     /// The words of entries seen by ranking, by id and revision; cleared after every commit.
-    words: Mutex<HashMap<(String, i64), Arc<EntryWords>>>,
+    words: Memo<(String, i64), Arc<EntryWords>>,
+    /// Stored entries read by searches, by segment and document (a segment never changes, so
+    /// the key stays right for searchers of every generation).
+    stored: Memo<(SegmentId, DocId), Arc<Entry>>,
     /// The dense stage: model, entry vectors and their state.
     pub semantic: Semantic,
 }
@@ -105,7 +114,8 @@ impl SearchIndex {
             fields,
             lexicon: RwLock::new(lexicon),
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
-            words: Mutex::new(HashMap::new()),
+            words: Memo::new(PARSED_ENTRIES),
+            stored: Memo::new(PARSED_ENTRIES),
             semantic: Semantic::default(),
         };
         search_index.refresh_snapshot()?;
@@ -148,7 +158,8 @@ impl SearchIndex {
         }
     }
 
-    /// Replaces every document with the published entries given.
+    /// Replaces every document with the published entries given, then merges the index into
+    /// one segment: a search visits each segment on its own, so one is fastest.
     pub fn replace_all(&self, entries: &[Entry], mut stamp: IndexStamp) -> AppResult<()> {
         self.write(
             |writer, fields| {
@@ -162,7 +173,32 @@ impl SearchIndex {
                 Ok(())
             },
             &mut stamp,
-        )
+        )?;
+        self.merge_segments()
+    }
+
+    fn merge_segments(&self) -> AppResult<()> {
+        let segments = self.index.searchable_segment_ids().map_err(index_error)?;
+        if segments.len() < 2 {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        {
+            let mut guard = self
+                .writer
+                .lock()
+                .map_err(|_| AppError::internal("索引写入器状态异常"))?;
+            if let Some(writer) = guard.as_mut() {
+                writer.merge(&segments).wait().map_err(index_error)?;
+            }
+        }
+        self.reader.reload().map_err(index_error)?;
+        tracing::info!(
+            segments = segments.len(),
+            took_ms = started.elapsed().as_millis() as u64,
+            "index merged into one segment"
+        );
+        Ok(())
     }
 
     /// Brings the given entries up to date: published ones are (re)added, others removed.
@@ -234,9 +270,7 @@ impl SearchIndex {
     }
 
     fn refresh_snapshot(&self) -> AppResult<()> {
-        if let Ok(mut cache) = self.words.lock() {
-            cache.clear();
-        }
+        self.words.clear();
         let searcher = self.reader.searcher();
         let mut words: Vec<String> = Vec::new();
         let mut regions: Vec<String> = Vec::new();
@@ -282,12 +316,21 @@ impl SearchIndex {
         searcher: &Searcher,
         address: tantivy::DocAddress,
     ) -> AppResult<Entry> {
+        let key = (
+            searcher.segment_reader(address.segment_ord).segment_id(),
+            address.doc_id,
+        );
+        if let Some(entry) = self.stored.get(&key) {
+            return Ok(Entry::clone(&entry));
+        }
         let doc: TantivyDocument = searcher.doc(address).map_err(index_error)?;
         let payload = doc
             .get_first(self.fields.payload)
             .and_then(|v| v.as_str())
             .ok_or_else(|| AppError::internal("索引文档缺少条目内容，请执行 hotline reindex"))?;
-        Ok(serde_json::from_str(payload)?)
+        let entry: Entry = serde_json::from_str(payload)?;
+        self.stored.insert(key, Arc::new(entry.clone()));
+        Ok(entry)
     }
 
     /// The stored entry with this id, if the index holds it.
@@ -310,12 +353,7 @@ impl SearchIndex {
     /// The words of an entry's head and body, segmented once per revision.
     pub(super) fn entry_words(&self, entry: &Entry) -> Arc<EntryWords> {
         let key = (entry.content.id.clone(), entry.revision);
-        if let Some(words) = self
-            .words
-            .lock()
-            .ok()
-            .and_then(|cache| cache.get(&key).cloned())
-        {
+        if let Some(words) = self.words.get(&key) {
             return words;
         }
         let lexicon = self.lexicon();
@@ -323,9 +361,7 @@ impl SearchIndex {
             self.weigher(&self.reader.searcher(), &lexicon)
                 .entry_words(entry),
         );
-        if let Ok(mut cache) = self.words.lock() {
-            cache.insert(key, words.clone());
-        }
+        self.words.insert(key, words.clone());
         words
     }
 

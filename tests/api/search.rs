@@ -118,16 +118,32 @@ async fn query_over_2000_chars_is_400_query_too_long() {
 }
 
 #[tokio::test]
-async fn a_2000_char_transcript_is_searched() {
+async fn a_2000_char_transcript_is_searched_by_the_question_it_ends_on() {
     let app = spawn_app(&Engine::Sqlite, Knowledge::Real).await;
-    let sentence =
-        "喂您好，我想问一下我在江州租房子住，住房公积金能不能取出来交房租，要带什么材料。";
-    let transcript: String = sentence.chars().cycle().take(2000).collect();
+    let earlier = "我先跟您说一下前几天家里装修的情况，邻居一直有意见，后来也协商好了。";
+    let question =
+        "我在江州租房子住，住房公积金能不能取出来交房租，要带什么材料。好的，我帮您查一下。";
+    let mut transcript = String::from("您好，这里是12345热线，请问有什么可以帮您？");
+    while transcript.chars().count() + question.chars().count() < 2000 {
+        transcript.push_str(earlier);
+    }
+    transcript.push_str(question);
+    let transcript: String = transcript
+        .chars()
+        .skip(transcript.chars().count().saturating_sub(2000))
+        .collect();
     assert_eq!(transcript.chars().count(), 2000);
 
     let body = app.search_ok(&[("q", &transcript)]).await;
 
-    assert!(!hit_ids(&body).is_empty(), "{body}");
+    assert_eq!(body["interpretation"]["transcript"], true, "{body}");
+    assert!(
+        hit_ids(&body).iter().take(3).any(|id| id == "GJJ-003"),
+        "{body}"
+    );
+    assert_eq!(body["no_answer"], false, "{body}");
+    let short = app.search_ok(&[("q", "租房提取公积金")]).await;
+    assert_eq!(short["interpretation"]["transcript"], false, "{short}");
 }
 
 #[tokio::test]

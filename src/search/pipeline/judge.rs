@@ -26,6 +26,8 @@ pub struct Signals {
     pub cosine: Option<f32>,
     /// Best cosine of any entry the filters admit; `None` without the dense stage.
     pub best_cosine: Option<f32>,
+    /// The query was a transcript: judged only by whether anything was found.
+    pub transcript: bool,
 }
 
 impl Signals {
@@ -61,7 +63,7 @@ impl Signals {
             || (self.subject_unknown && self.coverage < p.without_subject_below)
             || (self.out_of_scope && self.coverage < p.out_of_scope_below);
         let by_meaning = self.cosine.is_some_and(|c| c >= p.answered_from_cosine);
-        !found || (by_words && !by_meaning)
+        !found || (!self.transcript && by_words && !by_meaning)
     }
 }
 
@@ -92,6 +94,16 @@ mod tests {
         assert!(!close(0.95).no_answer(true));
         assert!(close(0.85).no_answer(true));
         assert!(close(0.95).no_answer(false));
+    }
+
+    #[test]
+    fn a_transcript_is_no_answer_only_when_nothing_was_found() {
+        let transcript = Signals {
+            transcript: true,
+            ..covering(0.05)
+        };
+        assert!(!transcript.no_answer(true));
+        assert!(transcript.no_answer(false));
     }
 
     #[test]

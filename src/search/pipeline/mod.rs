@@ -181,6 +181,7 @@ impl SearchIndex {
         signals.out_of_scope = interpretation.out_of_scope.is_some();
         signals.cosine = candidates.first().and_then(|c| c.cosine);
         signals.best_cosine = best_cosine;
+        signals.transcript = interpretation.transcript;
         let no_answer = signals.no_answer(judged.is_some());
         interpretation.semantic = query_vector.is_some();
         interpretation.unmatched = judged.map(|c| c.unmatched).unwrap_or_default();
