@@ -107,17 +107,8 @@ impl App {
         let started = Instant::now();
         let mut last_log = 0;
         for batch in missing.chunks(BATCH) {
-            let batch = batch.to_vec();
-            let enc = encoder.clone();
-            let computed = tokio::task::spawn_blocking(move || embed_batch(&enc, &batch)).await?;
-            self.db
-                .save_entry_vectors(&digest, &computed, &now_timestamp())
+            self.embed_and_store(encoder, &digest, batch, &mut have)
                 .await?;
-            for v in computed {
-                have.entry((v.entry_id, v.revision))
-                    .or_default()
-                    .push((v.part, v.vector));
-            }
             done += BATCH.min(total - done);
             semantic.set_progress(done, total);
             if done - last_log >= LOG_EVERY || done == total {
@@ -134,6 +125,28 @@ impl App {
         self.install_rows(&entries, &have);
         semantic.set_state(SemanticState::Ready);
         Ok(missing.len())
+    }
+
+    /// Embeds `batch`, stores its vectors and adds them to `have`.
+    async fn embed_and_store(
+        &self,
+        encoder: &Arc<Encoder>,
+        digest: &str,
+        batch: &[crate::domain::Entry],
+        have: &mut Vectors,
+    ) -> AppResult<()> {
+        let batch = batch.to_vec();
+        let enc = encoder.clone();
+        let computed = tokio::task::spawn_blocking(move || embed_batch(&enc, &batch)).await?;
+        self.db
+            .save_entry_vectors(digest, &computed, &now_timestamp())
+            .await?;
+        for v in computed {
+            have.entry((v.entry_id, v.revision))
+                .or_default()
+                .push((v.part, v.vector));
+        }
+        Ok(())
     }
 
     /// For benchmarks at a scale whose first embedding would take hours: embeds (and stores)
@@ -162,17 +175,8 @@ impl App {
             .cloned()
             .collect();
         for batch in sources.chunks(BATCH) {
-            let batch = batch.to_vec();
-            let enc = encoder.clone();
-            let computed = tokio::task::spawn_blocking(move || embed_batch(&enc, &batch)).await?;
-            self.db
-                .save_entry_vectors(&digest, &computed, &now_timestamp())
+            self.embed_and_store(encoder, &digest, batch, &mut have)
                 .await?;
-            for v in computed {
-                have.entry((v.entry_id, v.revision))
-                    .or_default()
-                    .push((v.part, v.vector));
-            }
         }
         let by_id: HashMap<&str, &Vec<(String, Vec<f32>)>> = have
             .iter()
