@@ -410,8 +410,8 @@ impl QueryAnalyzer<'_> {
 /// The part of the text whose words are searched: all of a question; of a longer text (a call
 /// transcript pasted by the agent) its last `PARAMS.analysis.transcript_tail` characters,
 /// from the first sentence that starts inside them, since the caller's question is what
-/// the call ends on. The dense stage embeds the end of a long text too.
-fn searched_part(text: &str) -> &str {
+/// the call ends on. The dense stage embeds the same part.
+pub(super) fn searched_part(text: &str) -> &str {
     let keep = PARAMS.analysis.transcript_tail;
     let chars = text.chars().count();
     if chars <= keep {
@@ -424,7 +424,7 @@ fn searched_part(text: &str) -> &str {
     let tail = &text[start..];
     let sentence_end = tail
         .char_indices()
-        .find(|(_, c)| matches!(c, '。' | '?' | '!' | ';' | '\n'));
+        .find(|(_, c)| matches!(c, '。' | '?' | '!' | ';' | '？' | '！' | '；' | '\n'));
     match sentence_end {
         Some((at, c)) if at < tail.len() / 2 => &tail[at + c.len_utf8()..],
         _ => tail,

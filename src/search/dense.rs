@@ -195,13 +195,15 @@ impl Semantic {
         self.encoder().is_some() && !self.vectors().is_empty()
     }
 
-    /// The question's vector (the end of a long transcript), cached by text.
+    /// The question's vector (of a long transcript, its end), cached by text.
     pub fn query_vector(&self, q: &str) -> Option<Arc<Vec<f32>>> {
         let encoder = self.encoder()?;
         if let Some(v) = self.cache.get(q) {
             return Some(v);
         }
-        let v = Arc::new(encoder.embed_query_with(q, LongText::KeepEnd));
+        // A transcript is embedded by the part the lexical stage reads: what the call ends on.
+        let asked = super::analysis::searched_part(q);
+        let v = Arc::new(encoder.embed_query_with(asked, LongText::KeepEnd));
         self.cache.insert(q.to_string(), v.clone());
         Some(v)
     }
