@@ -187,20 +187,19 @@ impl RoutingDesk<'_> {
         let signals = self.entry_signals(text, region).await?;
         let text = text.to_string();
         let ticket_type = ticket_type.map(str::to_string);
+        let model = router.clone();
         let suggestions: Vec<Suggestion> = tokio::task::spawn_blocking(move || {
-            router.suggest(&text, ticket_type.as_deref(), &signals)
+            model.suggest(&text, ticket_type.as_deref(), &signals)
         })
         .await?;
-        let departments = self.app.db.departments().await?;
         Ok(suggestions
             .into_iter()
             .take(SUGGESTIONS)
             .map(|s| RoutingSuggestion {
-                name: departments
-                    .iter()
-                    .find(|d| d.code == s.department)
-                    .map(|d| d.name.clone())
-                    .unwrap_or_default(),
+                name: router
+                    .department_name(&s.department)
+                    .unwrap_or_default()
+                    .to_string(),
                 department: s.department,
                 score: (s.score * 1000.0).round() / 1000.0,
                 reason: s.reason,
@@ -216,7 +215,8 @@ impl RoutingDesk<'_> {
                 .iter()
                 .collect()
         };
-        let request = SearchRequest::new(&tail, region, None, None, Some(ENTRY_SIGNALS), false)?;
+        let request = SearchRequest::new(&tail, region, None, None, Some(ENTRY_SIGNALS), false)?
+            .without_snippets();
         let results = self.app.run_search(request).await?;
         if results.no_answer {
             return Ok(Vec::new());

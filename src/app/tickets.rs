@@ -5,9 +5,10 @@
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
+use super::feedback::ticket_knowledge;
 use super::routing::RoutingSuggestion;
 use super::App;
-use crate::db::TicketFilter;
+use crate::db::{TicketFilter, TicketWrite};
 use crate::domain::access::{Identity, Role};
 use crate::domain::date::cst_date;
 use crate::domain::similar::{CallText, SIMILAR_FLOOR};
@@ -172,13 +173,29 @@ impl TicketDesk<'_> {
             at: now,
         };
         let day = crate::domain::date::format_date(cst_date(now)).replace('-', "");
-        let number = self.app.db.insert_ticket(&ticket, &day, &event).await?;
+        let (feedback, observation) = ticket_knowledge(&ticket);
+        let write = TicketWrite {
+            ticket: ticket.clone(),
+            day,
+            event: event.clone(),
+            feedback,
+            observation,
+        };
+        // The suggestions are worked out while the ticket is being written.
+        let (number, routing) = tokio::join!(
+            self.app.db.insert_ticket(write),
+            self.routing_for(caller, &ticket)
+        );
+        let number = number?;
         tracing::info!(ticket = %number, status = status.as_str(), "ticket recorded");
+        // The ticket is recorded: suggestions that failed are left out rather than failing it.
+        let routing = routing.unwrap_or_else(|err| {
+            tracing::warn!(ticket = %number, code = err.code.as_str(), message = %err.message, "routing suggestions for a new ticket failed");
+            None
+        });
         // The answer is built from what was just written (no re-read): the caller typed the
         // personal data in, so showing it back is not a read to audit.
         let ticket = Ticket { number, ..ticket };
-        self.app.note_ticket_knowledge(&ticket).await;
-        let routing = self.routing_for(caller, &ticket).await?;
         let unmasked = sees_caller(caller, &ticket) || caller.role == Role::Agent;
         Ok(TicketDetail {
             ticket: TicketView::of(ticket, unmasked, now, &self.app.calendar),
