@@ -28,8 +28,9 @@ const MAX_GROUP: usize = 256;
 /// Tickets waiting for the writer before callers wait to hand theirs over.
 const QUEUE: usize = 4096;
 /// Most rows in one INSERT; groups are cut into powers of two up to this, so a connection
-/// prepares only a handful of statements.
-const ROWS_PER_STATEMENT: usize = 32;
+/// prepares only a handful of statements. (SQLite looks parameter names up by a linear scan,
+/// so binding costs grow with the square of a statement's parameters.)
+const ROWS_PER_STATEMENT: usize = 8;
 
 /// A new ticket with everything written with it.
 #[derive(Clone, Debug)]
@@ -333,8 +334,8 @@ mod tests {
         assert_eq!(sizes(0), Vec::<usize>::new());
         assert_eq!(sizes(1), vec![1]);
         assert_eq!(sizes(7), vec![4, 2, 1]);
-        assert_eq!(sizes(70), vec![32, 32, 4, 2]);
-        assert_eq!(chunks(70).last(), Some(&(68..70)));
+        assert_eq!(sizes(30), vec![8, 8, 8, 4, 2]);
+        assert_eq!(chunks(30).last(), Some(&(28..30)));
     }
 
     #[test]
