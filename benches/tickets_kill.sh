@@ -47,10 +47,10 @@ WRK=""
 sort -u "$WORK/acknowledged.txt" >"$WORK/acked-sorted.txt"
 ACKED=$(wc -l <"$WORK/acked-sorted.txt")
 start
-sqlite3 "$WORK/hotline.db" 'SELECT id FROM tickets' | sort -u >"$WORK/stored.txt"
+sqlite3 -cmd ".timeout 30000" "$WORK/hotline.db" 'SELECT id FROM tickets' | sort -u >"$WORK/stored.txt"
 STORED=$(wc -l <"$WORK/stored.txt")
 LOST=$(comm -23 "$WORK/acked-sorted.txt" "$WORK/stored.txt" | wc -l)
-DUPLICATES=$(sqlite3 "$WORK/hotline.db" 'SELECT COUNT(*) - COUNT(DISTINCT number) FROM tickets')
+DUPLICATES=$(sqlite3 -cmd ".timeout 30000" "$WORK/hotline.db" 'SELECT COUNT(*) - COUNT(DISTINCT number) FROM tickets')
 echo "acknowledged before the kill: $ACKED; in the database after restart: $STORED; lost: $LOST; duplicate numbers: $DUPLICATES"
 if [ "$ACKED" -gt 0 ] && [ "$LOST" -eq 0 ] && [ "$DUPLICATES" -eq 0 ]; then
     echo "PASS"
