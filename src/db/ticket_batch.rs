@@ -346,3 +346,64 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod group_tests {
+    use time::OffsetDateTime;
+
+    use super::*;
+    use crate::domain::access::{Identity, Role};
+    use crate::domain::ticket_view::NewTicket;
+
+    fn write(id: &str) -> TicketWrite {
+        let call: NewTicket = serde_json::from_value(serde_json::json!({
+            "type": "咨询", "content": format!("来电 {id}"), "resolution": "dispatch"
+        }))
+        .unwrap();
+        let agent = Identity {
+            name: "test".into(),
+            role: Role::Agent,
+            department: None,
+        };
+        let (ticket, event) = call.record(id.into(), &agent, OffsetDateTime::UNIX_EPOCH);
+        TicketWrite {
+            ticket,
+            day: "20260930".into(),
+            event,
+            feedback: Vec::new(),
+            observation: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_bad_ticket_fails_alone_and_its_group_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("h.db").display());
+        let db = Db::connect(&url).await.unwrap();
+        assert_eq!(
+            db.insert_ticket(write("t0")).await.unwrap(),
+            "20260930-00001"
+        );
+        // Queued together, so written as one group; "t0" again breaks the group's transaction.
+        let results = tokio::join!(
+            db.insert_ticket(write("t1")),
+            db.insert_ticket(write("t2")),
+            db.insert_ticket(write("t0")),
+            db.insert_ticket(write("t3")),
+            db.insert_ticket(write("t4")),
+        );
+        let numbers = vec![
+            results.0.ok(),
+            results.1.ok(),
+            results.2.ok(),
+            results.3.ok(),
+            results.4.ok(),
+        ];
+        let expected = |n: u32| Some(format!("20260930-{n:05}"));
+        assert_eq!(
+            numbers,
+            vec![expected(2), expected(3), None, expected(4), expected(5)]
+        );
+        db.close().await;
+    }
+}
