@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Ticket benchmarks against the release binary on SQLite:
 #   1. POST /api/v1/tickets with wrk at CONNECTIONS connections for DURATION: tickets/s sustained
-#      (every request a transaction: number from the day's sequence, ticket row, first event);
+#      (each ticket acknowledged after its commit; waiting tickets share one transaction:
+#      numbers from the day's sequence, ticket rows, first events, knowledge-gap observations);
+#      `benches/tickets_kill.sh` checks that none acknowledged is lost to a kill -9;
 #   2. a department's list among ROWS tickets (bulk-inserted straight into the database, spread
 #      over the 23 sample departments): GET /api/v1/tickets?department=…&limit=50 on one
 #      connection, latency percentiles.
@@ -12,46 +14,13 @@ set -euo pipefail
 DURATION=${DURATION:-20s}
 CONNECTIONS=${CONNECTIONS:-32}
 ROWS=${ROWS:-1000000}
-cd "$(dirname "$0")/.."
-ROOT=$(pwd)
-BIN=${BIN:-$ROOT/target/release/hotline}
-command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
-command -v sqlite3 >/dev/null || { echo "sqlite3 is required (apt-get install sqlite3)" >&2; exit 1; }
-[ -x "$BIN" ] || cargo build --release --bin hotline >&2
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/hotline-tickets.XXXXXX")
-SERVER=""
-stop() {
-    if [ -n "$SERVER" ]; then kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
-    SERVER=""
-}
-trap 'stop; rm -rf "$WORK"' EXIT
-
-export HOTLINE_DATABASE_URL="sqlite://$WORK/hotline.db" HOTLINE_INDEX_DIR="$WORK/indexes" \
-    HOTLINE_KNOWLEDGE_DIR="$ROOT/knowledge" HOTLINE_ADMIN_TOKEN_FILE="$WORK/admin-token" \
-    HOTLINE_SEMANTIC=off RUST_LOG=warn
-
-start() {
-    "$BIN" serve --bind 127.0.0.1:0 2>"$WORK/serve.log" &
-    SERVER=$!
-    for _ in $(seq 1 120); do
-        ADDRESS=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$WORK/serve.log" | head -n1 || true)
-        [ -n "$ADDRESS" ] && return
-        sleep 0.5
-    done
-    cat "$WORK/serve.log" >&2; exit 1
-}
+source "$(dirname "$0")/tickets_common.sh"
 
 start
 TOKEN=$("$BIN" token create --role agent --name bench-agent | tail -n1)
 DISPATCHER=$("$BIN" token create --role dispatcher --name bench-dispatcher | tail -n1)
 
-cat > "$WORK/create.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $TOKEN"
-wrk.body = '{"type":"投诉","content":"幸福小区3号楼电梯坏了一周没人修，物业说在等配件","region":"东湖区","resolution":"dispatch","caller_phone":"13812341234"}'
-LUA
+create_script "$WORK/create.lua" "$TOKEN"
 echo "== POST /api/v1/tickets, $CONNECTIONS connections, $DURATION"
 wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$WORK/create.lua" "$ADDRESS/api/v1/tickets"
 stop

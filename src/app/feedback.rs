@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::App;
 use crate::db::{NewFeedback, NewObservation, TaskFilter, TaskRow};
 use crate::domain::access::{Identity, Permission};
-use crate::domain::date::format_date;
+use crate::domain::date::{cst_date, format_date, timestamp};
 use crate::domain::feedback::{
     check_comment, FeedbackKind, FeedbackRequest, TaskResolution, TASK_STATUSES,
 };
@@ -183,56 +183,6 @@ impl App {
         })
     }
 
-    /// A ticket recorded on a call says what the knowledge base did for it: answered on the
-    /// call citing entries counts as adopting them; dispatched with no entry used is an
-    /// observation of a knowledge gap. A failure here is logged: the ticket stays recorded.
-    pub(super) async fn note_ticket_knowledge(&self, ticket: &Ticket) {
-        let now = self.clock.timestamp();
-        let adoptions: Vec<NewFeedback> = if ticket.resolution == Resolution::Answered {
-            ticket
-                .entry_ids
-                .iter()
-                .map(|entry| NewFeedback {
-                    id: new_id(),
-                    search_id: None,
-                    ticket_id: Some(ticket.id.clone()),
-                    source: "ticket".into(),
-                    kind: FeedbackKind::Adopted.as_str().into(),
-                    entry_id: Some(entry.clone()),
-                    problem: None,
-                    comment: None,
-                    token_name: Some(ticket.created_by.clone()),
-                    created_at: now.clone(),
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let observation = (ticket.resolution == Resolution::Dispatch
-            && ticket.entry_ids.is_empty())
-        .then(|| NewObservation {
-            id: new_id(),
-            source: "ticket".into(),
-            search_id: None,
-            ticket_id: Some(ticket.id.clone()),
-            text: ticket.content.clone(),
-            hit_ids: Vec::new(),
-            department: ticket.proposed_department.clone(),
-            day: format_date(self.clock.today()),
-            created_at: now.clone(),
-        });
-        if adoptions.is_empty() && observation.is_none() {
-            return;
-        }
-        if let Err(err) = self
-            .db
-            .record_feedback(&adoptions, None, observation.as_ref())
-            .await
-        {
-            tracing::warn!(ticket = %ticket.id, code = err.code.as_str(), message = %err.message, "recording the ticket's knowledge feedback failed");
-        }
-    }
-
     /// Adoptions per entry since `since` (a timestamp; empty for all time).
     pub async fn adoption_counts(&self, since: &str) -> AppResult<HashMap<String, i64>> {
         self.db.adoption_counts(since).await
@@ -300,4 +250,44 @@ impl App {
             .map(TaskView::from)
             .ok_or_else(not_found)
     }
+}
+
+/// What a ticket recorded on a call says about the knowledge base, written with the ticket:
+/// answered on the call citing entries counts as adopting them; dispatched with no entry
+/// used is an observation of a knowledge gap.
+pub(super) fn ticket_knowledge(ticket: &Ticket) -> (Vec<NewFeedback>, Option<NewObservation>) {
+    let now = timestamp(ticket.created_at);
+    let adoptions: Vec<NewFeedback> = if ticket.resolution == Resolution::Answered {
+        ticket
+            .entry_ids
+            .iter()
+            .map(|entry| NewFeedback {
+                id: new_id(),
+                search_id: None,
+                ticket_id: Some(ticket.id.clone()),
+                source: "ticket".into(),
+                kind: FeedbackKind::Adopted.as_str().into(),
+                entry_id: Some(entry.clone()),
+                problem: None,
+                comment: None,
+                token_name: Some(ticket.created_by.clone()),
+                created_at: now.clone(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let observation = (ticket.resolution == Resolution::Dispatch && ticket.entry_ids.is_empty())
+        .then(|| NewObservation {
+            id: new_id(),
+            source: "ticket".into(),
+            search_id: None,
+            ticket_id: Some(ticket.id.clone()),
+            text: ticket.content.clone(),
+            hit_ids: Vec::new(),
+            department: ticket.proposed_department.clone(),
+            day: format_date(cst_date(ticket.created_at)),
+            created_at: now,
+        });
+    (adoptions, observation)
 }

@@ -329,6 +329,21 @@ impl App {
         tokio::task::spawn_blocking(move || index.search_with(&request, day, stage)).await?
     }
 
+    /// A search without logging as agents see it today, its results handed to `then` on the
+    /// same blocking thread (one hop off the runtime for both).
+    pub async fn run_search_then<T: Send + 'static>(
+        &self,
+        request: SearchRequest,
+        then: impl FnOnce(SearchResults) -> T + Send + 'static,
+    ) -> AppResult<T> {
+        let index = self.index.clone();
+        let day = self.clock.today();
+        tokio::task::spawn_blocking(move || {
+            index.search_with(&request, day, Stage::Hybrid).map(then)
+        })
+        .await?
+    }
+
     /// The plain-BM25 baseline on `day`, for evaluation.
     pub async fn run_plain_search(
         &self,

@@ -12,6 +12,7 @@ use crate::domain::access::{Identity, Role};
 use crate::domain::routing::{builtin_kinds, parse_kinds, Router, Signal, Suggestion};
 use crate::domain::search::{SearchRequest, MAX_QUERY_CHARS};
 use crate::error::{AppError, AppResult, Code};
+use crate::search::SearchResults;
 
 /// Knowledge hits whose departments count as a signal.
 const ENTRY_SIGNALS: usize = 5;
@@ -184,60 +185,68 @@ impl RoutingDesk<'_> {
             .router
             .get()
             .ok_or_else(|| AppError::internal("派单模型未建立"))?;
-        let signals = self.entry_signals(text, region).await?;
+        let request = signals_request(text, region)?;
+        let model = router.clone();
         let text = text.to_string();
         let ticket_type = ticket_type.map(str::to_string);
-        let suggestions: Vec<Suggestion> = tokio::task::spawn_blocking(move || {
-            router.suggest(&text, ticket_type.as_deref(), &signals)
-        })
-        .await?;
-        let departments = self.app.db.departments().await?;
+        let suggestions: Vec<Suggestion> = self
+            .app
+            .run_search_then(request, move |results| {
+                model.suggest(&text, ticket_type.as_deref(), &entry_signals(&results))
+            })
+            .await?;
         Ok(suggestions
             .into_iter()
             .take(SUGGESTIONS)
             .map(|s| RoutingSuggestion {
-                name: departments
-                    .iter()
-                    .find(|d| d.code == s.department)
-                    .map(|d| d.name.clone())
-                    .unwrap_or_default(),
+                name: router
+                    .department_name(&s.department)
+                    .unwrap_or_default()
+                    .to_string(),
                 department: s.department,
                 score: (s.score * 1000.0).round() / 1000.0,
                 reason: s.reason,
             })
             .collect())
     }
+}
 
-    /// The departments of the knowledge entries the text matches, weighted by rank.
-    async fn entry_signals(&self, text: &str, region: Option<String>) -> AppResult<Vec<Signal>> {
-        let tail: String = {
-            let chars: Vec<char> = text.chars().collect();
-            chars[chars.len().saturating_sub(MAX_QUERY_CHARS)..]
-                .iter()
-                .collect()
-        };
-        let request = SearchRequest::new(&tail, region, None, None, Some(ENTRY_SIGNALS), false)?;
-        let results = self.app.run_search(request).await?;
-        if results.no_answer {
-            return Ok(Vec::new());
-        }
-        let mut signals: Vec<Signal> = Vec::new();
-        for (rank, hit) in results.hits.iter().enumerate() {
-            let weight = 1.0 / (rank as f64 + 1.0);
-            let department = &hit.entry.content.department;
-            let title = &hit.entry.content.title;
-            match signals.iter_mut().find(|s| &s.department == department) {
-                Some(signal) => {
-                    signal.score += weight;
-                    signal.reason.push_str(&format!("、《{title}》"));
-                }
-                None => signals.push(Signal {
-                    department: department.clone(),
-                    score: weight,
-                    reason: format!("知识条目《{title}》"),
-                }),
-            }
-        }
-        Ok(signals)
+/// The search for the knowledge entries a text matches: its last words (as many as a query
+/// may have), hits without snippets.
+fn signals_request(text: &str, region: Option<String>) -> AppResult<SearchRequest> {
+    let tail: String = {
+        let chars: Vec<char> = text.chars().collect();
+        chars[chars.len().saturating_sub(MAX_QUERY_CHARS)..]
+            .iter()
+            .collect()
+    };
+    Ok(
+        SearchRequest::new(&tail, region, None, None, Some(ENTRY_SIGNALS), false)?
+            .without_snippets(),
+    )
+}
+
+/// The departments of the knowledge entries found, weighted by rank.
+fn entry_signals(results: &SearchResults) -> Vec<Signal> {
+    if results.no_answer {
+        return Vec::new();
     }
+    let mut signals: Vec<Signal> = Vec::new();
+    for (rank, hit) in results.hits.iter().enumerate() {
+        let weight = 1.0 / (rank as f64 + 1.0);
+        let department = &hit.entry.content.department;
+        let title = &hit.entry.content.title;
+        match signals.iter_mut().find(|s| &s.department == department) {
+            Some(signal) => {
+                signal.score += weight;
+                signal.reason.push_str(&format!("、《{title}》"));
+            }
+            None => signals.push(Signal {
+                department: department.clone(),
+                score: weight,
+                reason: format!("知识条目《{title}》"),
+            }),
+        }
+    }
+    signals
 }

@@ -5,14 +5,15 @@
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
+use super::feedback::ticket_knowledge;
 use super::routing::RoutingSuggestion;
 use super::App;
-use crate::db::TicketFilter;
+use crate::db::{TicketFilter, TicketWrite};
 use crate::domain::access::{Identity, Role};
 use crate::domain::date::cst_date;
 use crate::domain::similar::{CallText, SIMILAR_FLOOR};
-use crate::domain::ticket::{Resolution, TicketStatus, TicketType};
-use crate::domain::ticket_record::{Ticket, TicketEvent};
+use crate::domain::ticket::{TicketStatus, TicketType};
+use crate::domain::ticket_record::Ticket;
 use crate::domain::ticket_view::{involves, sees_caller, NewTicket, TicketEventView, TicketView};
 use crate::domain::warnings::{self, DepartmentWarnings};
 use crate::error::{AppError, AppResult, Code};
@@ -107,78 +108,32 @@ impl TicketDesk<'_> {
         let request = request.validate()?;
         self.check_references(&request).await?;
         let now = self.app.clock.now();
-        let answered = request.resolution == Resolution::Answered;
-        let status = if answered {
-            TicketStatus::Closed
-        } else {
-            TicketStatus::New
-        };
-        let ticket = Ticket {
-            id: uuid::Uuid::now_v7().to_string(),
-            number: String::new(),
-            status,
-            channel: request.channel,
-            ticket_type: request.ticket_type,
-            urgency: request.urgency,
-            caller_phone: request.caller_phone,
-            caller_name: request.caller_name,
-            content: request.content,
-            transcript: request.transcript,
-            region: request.region,
-            address: request.address,
-            resolution: request.resolution,
-            proposed_department: request.proposed_department,
-            department: None,
-            co_departments: Vec::new(),
-            round: 1,
-            dispatched_at: None,
-            due_at: None,
-            accept_due_at: None,
-            accepted_at: None,
-            replied_at: None,
-            reply: None,
-            extension: None,
-            extensions: 0,
-            returns: 0,
-            merged_into: None,
-            rating: None,
-            poor_ratings: 0,
-            rectification: None,
-            rectification_opened_at: None,
-            rectification_due_at: None,
-            search_ids: request.search_ids,
-            entry_ids: request.entry_ids,
-            created_by: caller.name.clone(),
-            created_at: now,
-            updated_at: now,
-            closed_at: answered.then_some(now),
-            version: 1,
-        };
-        let event = TicketEvent {
-            seq: 1,
-            kind: if answered {
-                "answered_on_call"
-            } else {
-                "created"
-            }
-            .to_string(),
-            actor: caller.name.clone(),
-            role: caller.role,
-            department: caller.department.clone(),
-            from: None,
-            to: status,
-            note: None,
-            data: serde_json::json!({ "entry_ids": ticket.entry_ids }),
-            at: now,
-        };
+        let (ticket, event) = request.record(uuid::Uuid::now_v7().to_string(), caller, now);
+        let status = ticket.status;
         let day = crate::domain::date::format_date(cst_date(now)).replace('-', "");
-        let number = self.app.db.insert_ticket(&ticket, &day, &event).await?;
+        let (feedback, observation) = ticket_knowledge(&ticket);
+        let write = TicketWrite {
+            ticket: ticket.clone(),
+            day,
+            event: event.clone(),
+            feedback,
+            observation,
+        };
+        // The suggestions are worked out while the ticket is being written.
+        let (number, routing) = tokio::join!(
+            self.app.db.insert_ticket(write),
+            self.routing_for(caller, &ticket)
+        );
+        let number = number?;
         tracing::info!(ticket = %number, status = status.as_str(), "ticket recorded");
+        // The ticket is recorded: suggestions that failed are left out rather than failing it.
+        let routing = routing.unwrap_or_else(|err| {
+            tracing::warn!(ticket = %number, code = err.code.as_str(), message = %err.message, "routing suggestions for a new ticket failed");
+            None
+        });
         // The answer is built from what was just written (no re-read): the caller typed the
         // personal data in, so showing it back is not a read to audit.
         let ticket = Ticket { number, ..ticket };
-        self.app.note_ticket_knowledge(&ticket).await;
-        let routing = self.routing_for(caller, &ticket).await?;
         let unmasked = sees_caller(caller, &ticket) || caller.role == Role::Agent;
         Ok(TicketDetail {
             ticket: TicketView::of(ticket, unmasked, now, &self.app.calendar),

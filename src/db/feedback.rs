@@ -180,7 +180,10 @@ impl Db {
     }
 }
 
-async fn insert_feedback(tx: &mut Transaction<'_, Any>, f: &NewFeedback) -> AppResult<()> {
+pub(super) async fn insert_feedback(
+    tx: &mut Transaction<'_, Any>,
+    f: &NewFeedback,
+) -> AppResult<()> {
     sqlx::query(
         "INSERT INTO search_feedback (id, search_id, ticket_id, source, kind, entry_id, problem, comment, token_name, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",

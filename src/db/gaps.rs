@@ -1,6 +1,8 @@
 //! SQL for knowledge gaps: observations of unanswered questions (`gap_observations`), the
 //! gaps the worker groups them into (`gaps`), and what the gap views read.
 
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
 use sqlx::{Any, Transaction};
 
 use super::vectors::{decode_vector, encode_vector};
@@ -97,25 +99,48 @@ const GAP_COLUMNS: &str = "g.id, g.question, g.status, g.observations, \
 /// Samples read per gap, for the listed texts and the suggested department and category.
 const SAMPLES_READ: i64 = 50;
 
+/// The columns of an observation row, in the order [`bind_observation`] binds them.
+pub(super) const OBSERVATION_COLUMNS: [&str; 9] = [
+    "id",
+    "source",
+    "search_id",
+    "ticket_id",
+    "text",
+    "hit_ids",
+    "department",
+    "day",
+    "created_at",
+];
+
+/// Binds an observation row in the order of [`OBSERVATION_COLUMNS`].
+pub(super) fn bind_observation<'q>(
+    query: Query<'q, Any, AnyArguments<'q>>,
+    o: &'q NewObservation,
+) -> Query<'q, Any, AnyArguments<'q>> {
+    query
+        .bind(&o.id)
+        .bind(&o.source)
+        .bind(o.search_id.clone())
+        .bind(o.ticket_id.clone())
+        .bind(&o.text)
+        .bind(to_json_text(&o.hit_ids))
+        .bind(o.department.clone())
+        .bind(&o.day)
+        .bind(&o.created_at)
+}
+
 pub(super) async fn insert_observation(
     tx: &mut Transaction<'_, Any>,
     o: &NewObservation,
 ) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO gap_observations (id, source, search_id, ticket_id, text, hit_ids, department, day, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
-    )
-    .bind(&o.id)
-    .bind(&o.source)
-    .bind(o.search_id.clone())
-    .bind(o.ticket_id.clone())
-    .bind(&o.text)
-    .bind(to_json_text(&o.hit_ids))
-    .bind(o.department.clone())
-    .bind(&o.day)
-    .bind(&o.created_at)
-    .execute(&mut **tx)
-    .await?;
+    let sql = format!(
+        "INSERT INTO gap_observations ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT DO NOTHING",
+        OBSERVATION_COLUMNS.join(", ")
+    );
+    bind_observation(sqlx::query(&sql), o)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

@@ -11,12 +11,14 @@ mod gaps;
 mod hot_topics;
 mod meta;
 mod searches;
+mod ticket_batch;
 mod tickets;
 mod tokens;
 mod vectors;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -33,6 +35,7 @@ pub use gaps::{GapMember, GapRow, GapSampleRow, NewObservation, PendingObservati
 pub use hot_topics::{SearchNeedCount, TicketNeedCount};
 pub use meta::REINDEX_GENERATION;
 pub use searches::{SearchFilter, SearchRecord};
+pub use ticket_batch::TicketWrite;
 pub use tickets::TicketFilter;
 pub use tokens::{AuditRecord, TokenInfo};
 pub use vectors::StoredVector;
@@ -47,11 +50,21 @@ pub enum Engine {
     Postgres,
 }
 
-/// A connection pool to the source of truth.
-#[derive(Clone, Debug)]
+/// A connection pool to the source of truth, and the writer of new tickets.
+#[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
     engine: Engine,
+    tickets: Arc<ticket_batch::TicketWriter>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("pool", &self.pool)
+            .field("engine", &self.engine)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Db {
@@ -87,9 +100,13 @@ impl Db {
                     Ok(())
                 })
             })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
-        let db = Db { pool, engine };
+        let db = Db {
+            pool,
+            engine,
+            tickets: Arc::new(ticket_batch::TicketWriter::new(options, engine)),
+        };
         db.migrate().await?;
         Ok(db)
     }
@@ -119,7 +136,9 @@ impl Db {
         (self.pool.size(), idle)
     }
 
+    /// Writes the tickets still queued, then closes every connection.
     pub async fn close(&self) {
+        self.tickets.close().await;
         self.pool.close().await;
     }
 }

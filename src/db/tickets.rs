@@ -1,8 +1,9 @@
-//! SQL for tickets, their event history, ticket numbers and the imported ticket history.
+//! SQL for tickets, their event history and the imported ticket history (new tickets are
+//! written in groups by `ticket_batch.rs`).
 //! Typed times and enums of `domain/` become text here and only here.
 
 use sqlx::any::AnyArguments;
-use sqlx::query::QueryAs;
+use sqlx::query::{Query, QueryAs};
 use sqlx::Any;
 use time::OffsetDateTime;
 
@@ -331,83 +332,95 @@ const MUTABLE_COLUMNS: [&str; 22] = [
     "closed_at",
 ];
 
-impl Db {
-    /// Stores a new ticket with its first event and returns its number, assigned from the
-    /// day's sequence in the same transaction (unique under any concurrency).
-    pub async fn insert_ticket(
-        &self,
-        ticket: &Ticket,
-        day: &str,
-        event: &TicketEvent,
-    ) -> AppResult<String> {
-        let mut tx = self.pool.begin().await?;
-        let (last,): (i64,) = sqlx::query_as(
-            "INSERT INTO ticket_numbers (day, last) VALUES ($1, 1) \
-             ON CONFLICT (day) DO UPDATE SET last = ticket_numbers.last + 1 RETURNING last",
-        )
-        .bind(day)
-        .fetch_one(&mut *tx)
-        .await?;
-        let number = format!("{day}-{last:05}");
-        let immutable = [
-            "id",
-            "number",
-            "channel",
-            "ticket_type",
-            "urgency",
-            "caller_phone",
-            "caller_name",
-            "content",
-            "transcript",
-            "region",
-            "address",
-            "resolution",
-            "proposed_department",
-            "search_ids",
-            "entry_ids",
-            "created_by",
-            "created_at",
-            "version",
-        ];
-        let columns: Vec<&str> = immutable
-            .iter()
-            .chain(MUTABLE_COLUMNS.iter())
-            .copied()
-            .collect();
-        let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "INSERT INTO tickets ({}) VALUES ({})",
-            columns.join(", "),
-            placeholders.join(", ")
-        );
-        let query = sqlx::query(&sql)
-            .bind(&ticket.id)
-            .bind(&number)
-            .bind(ticket.channel.as_str())
-            .bind(ticket.ticket_type.as_str())
-            .bind(ticket.urgency.as_str())
-            .bind(ticket.caller_phone.clone())
-            .bind(ticket.caller_name.clone())
-            .bind(&ticket.content)
-            .bind(ticket.transcript.clone())
-            .bind(ticket.region.clone())
-            .bind(ticket.address.clone())
-            .bind(ticket.resolution.as_str())
-            .bind(ticket.proposed_department.clone())
-            .bind(to_json_text(&ticket.search_ids))
-            .bind(to_json_text(&ticket.entry_ids))
-            .bind(&ticket.created_by)
-            .bind(timestamp(ticket.created_at))
-            .bind(ticket.version);
-        bind_mutable!(query, ticket).execute(&mut *tx).await?;
-        if !ticket.co_departments.is_empty() {
-            write_co_departments(&mut tx, ticket).await?;
-        }
-        insert_event(&mut tx, &ticket.id, event).await?;
-        tx.commit().await?;
-        Ok(number)
-    }
+/// The columns a new ticket row is written with, in the order [`bind_new_ticket`] binds them.
+pub(super) fn new_ticket_columns() -> Vec<&'static str> {
+    let immutable = [
+        "id",
+        "number",
+        "channel",
+        "ticket_type",
+        "urgency",
+        "caller_phone",
+        "caller_name",
+        "content",
+        "transcript",
+        "region",
+        "address",
+        "resolution",
+        "proposed_department",
+        "search_ids",
+        "entry_ids",
+        "created_by",
+        "created_at",
+        "version",
+    ];
+    immutable
+        .iter()
+        .chain(MUTABLE_COLUMNS.iter())
+        .copied()
+        .collect()
+}
 
+/// Binds a new ticket's row (numbered `number`) in the order of [`new_ticket_columns`].
+pub(super) fn bind_new_ticket<'q>(
+    query: Query<'q, Any, AnyArguments<'q>>,
+    ticket: &'q Ticket,
+    number: &'q str,
+) -> Query<'q, Any, AnyArguments<'q>> {
+    let query = query
+        .bind(&ticket.id)
+        .bind(number)
+        .bind(ticket.channel.as_str())
+        .bind(ticket.ticket_type.as_str())
+        .bind(ticket.urgency.as_str())
+        .bind(ticket.caller_phone.clone())
+        .bind(ticket.caller_name.clone())
+        .bind(&ticket.content)
+        .bind(ticket.transcript.clone())
+        .bind(ticket.region.clone())
+        .bind(ticket.address.clone())
+        .bind(ticket.resolution.as_str())
+        .bind(ticket.proposed_department.clone())
+        .bind(to_json_text(&ticket.search_ids))
+        .bind(to_json_text(&ticket.entry_ids))
+        .bind(&ticket.created_by)
+        .bind(timestamp(ticket.created_at))
+        .bind(ticket.version);
+    bind_mutable!(query, ticket)
+}
+
+/// The columns of an event row after `ticket_id` and `seq`, in the order [`bind_event_fields`]
+/// binds them.
+pub(super) const EVENT_FIELDS: [&str; 9] = [
+    "kind",
+    "actor",
+    "role",
+    "department",
+    "from_status",
+    "to_status",
+    "note",
+    "data",
+    "at",
+];
+
+/// Binds an event's fields in the order of [`EVENT_FIELDS`].
+pub(super) fn bind_event_fields<'q>(
+    query: Query<'q, Any, AnyArguments<'q>>,
+    event: &'q TicketEvent,
+) -> Query<'q, Any, AnyArguments<'q>> {
+    query
+        .bind(&event.kind)
+        .bind(&event.actor)
+        .bind(event.role.as_str())
+        .bind(event.department.clone())
+        .bind(event.from.map(|s| s.as_str().to_string()))
+        .bind(event.to.as_str())
+        .bind(event.note.clone())
+        .bind(event.data.to_string())
+        .bind(timestamp(event.at))
+}
+
+impl Db {
     /// Writes a transition: the ticket's new state and its event, only when the ticket is still
     /// at `ticket.version - 1`. Returns false (and writes nothing) when another transition won.
     pub async fn update_ticket(&self, ticket: &Ticket, event: &TicketEvent) -> AppResult<bool> {
@@ -564,7 +577,7 @@ impl Db {
 }
 
 /// Replaces the ticket's rows of assisting departments with its current list.
-async fn write_co_departments(
+pub(super) async fn write_co_departments(
     tx: &mut sqlx::Transaction<'_, Any>,
     ticket: &Ticket,
 ) -> AppResult<()> {
@@ -590,22 +603,15 @@ async fn insert_event(
     ticket_id: &str,
     event: &TicketEvent,
 ) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO ticket_events (ticket_id, seq, kind, actor, role, department, from_status, to_status, note, data, at) \
-         SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM ticket_events WHERE ticket_id = $1",
-    )
-    .bind(ticket_id)
-    .bind(&event.kind)
-    .bind(&event.actor)
-    .bind(event.role.as_str())
-    .bind(event.department.clone())
-    .bind(event.from.map(|s| s.as_str().to_string()))
-    .bind(event.to.as_str())
-    .bind(event.note.clone())
-    .bind(event.data.to_string())
-    .bind(timestamp(event.at))
-    .execute(&mut **tx)
-    .await?;
+    let sql = format!(
+        "INSERT INTO ticket_events (ticket_id, seq, {}) \
+         SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10 \
+         FROM ticket_events WHERE ticket_id = $1",
+        EVENT_FIELDS.join(", ")
+    );
+    bind_event_fields(sqlx::query(&sql).bind(ticket_id), event)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

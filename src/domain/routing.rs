@@ -167,6 +167,14 @@ impl Router {
             .unwrap_or_default()
     }
 
+    /// The directory name of a department the router knows.
+    pub fn department_name(&self, code: &str) -> Option<&str> {
+        self.departments
+            .iter()
+            .find(|d| d.code == code)
+            .map(|d| d.name.as_str())
+    }
+
     /// Number of history tickets the router learnt from.
     pub fn history_len(&self) -> usize {
         self.history.as_ref().map_or(0, |h| h.docs.len())
@@ -789,6 +797,13 @@ mod tests {
             let got = router.suggest(text, None, &[]);
             assert_eq!(got[0].department, want, "{text}: {got:?}");
         }
+    }
+
+    #[test]
+    fn the_router_names_the_departments_of_its_directory() {
+        let router = Router::builder(&directory(), &kinds()).build();
+        assert_eq!(router.department_name("WATER"), Some("测试市供水有限公司"));
+        assert_eq!(router.department_name("NOPE"), None);
     }
 
     #[test]

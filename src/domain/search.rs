@@ -24,6 +24,8 @@ pub struct SearchRequest {
     pub limit: usize,
     /// Editors may ask for expired (and not yet valid) entries too; they come back marked.
     pub include_expired: bool,
+    /// Hits come back without snippets (routing reads only departments and titles).
+    pub skip_snippets: bool,
 }
 
 impl SearchRequest {
@@ -69,7 +71,16 @@ impl SearchRequest {
             category: present(category),
             limit,
             include_expired,
+            skip_snippets: false,
         })
+    }
+
+    /// The same request, its hits without snippets (empty), for callers that never show them.
+    pub fn without_snippets(self) -> Self {
+        SearchRequest {
+            skip_snippets: true,
+            ..self
+        }
     }
 }
 

@@ -61,6 +61,81 @@ fn default_urgency() -> Urgency {
 }
 
 impl NewTicket {
+    /// The ticket a validated call becomes (closed on the call when `answered`, else awaiting
+    /// dispatch; numbered on writing) and its first event.
+    pub fn record(
+        self,
+        id: String,
+        caller: &Identity,
+        now: OffsetDateTime,
+    ) -> (Ticket, TicketEvent) {
+        let answered = self.resolution == Resolution::Answered;
+        let status = if answered {
+            TicketStatus::Closed
+        } else {
+            TicketStatus::New
+        };
+        let ticket = Ticket {
+            id,
+            number: String::new(),
+            status,
+            channel: self.channel,
+            ticket_type: self.ticket_type,
+            urgency: self.urgency,
+            caller_phone: self.caller_phone,
+            caller_name: self.caller_name,
+            content: self.content,
+            transcript: self.transcript,
+            region: self.region,
+            address: self.address,
+            resolution: self.resolution,
+            proposed_department: self.proposed_department,
+            department: None,
+            co_departments: Vec::new(),
+            round: 1,
+            dispatched_at: None,
+            due_at: None,
+            accept_due_at: None,
+            accepted_at: None,
+            replied_at: None,
+            reply: None,
+            extension: None,
+            extensions: 0,
+            returns: 0,
+            merged_into: None,
+            rating: None,
+            poor_ratings: 0,
+            rectification: None,
+            rectification_opened_at: None,
+            rectification_due_at: None,
+            search_ids: self.search_ids,
+            entry_ids: self.entry_ids,
+            created_by: caller.name.clone(),
+            created_at: now,
+            updated_at: now,
+            closed_at: answered.then_some(now),
+            version: 1,
+        };
+        let event = TicketEvent {
+            seq: 1,
+            kind: if answered {
+                "answered_on_call"
+            } else {
+                "created"
+            }
+            .to_string(),
+            actor: caller.name.clone(),
+            role: caller.role,
+            department: caller.department.clone(),
+            from: None,
+            to: status,
+            note: None,
+            data: serde_json::json!({ "entry_ids": ticket.entry_ids }),
+            at: now,
+        };
+        (ticket, event)
+    }
+
     /// Trims the free text fields and checks what serde cannot.
     pub fn validate(mut self) -> AppResult<NewTicket> {
         self.content = self.content.trim().to_string();

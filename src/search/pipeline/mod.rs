@@ -186,9 +186,9 @@ impl SearchIndex {
         interpretation.semantic = query_vector.is_some();
         interpretation.unmatched = judged.map(|c| c.unmatched).unwrap_or_default();
 
-        let snippets = self.snippet_generator(&analyzed.concepts);
+        let snippets = (!request.skip_snippets).then(|| self.snippet_generator(&analyzed.concepts));
         Ok(SearchResults {
-            hits: present::hits(candidates, &snippets),
+            hits: present::hits(candidates, snippets.as_ref()),
             confidence: signals.coverage,
             no_answer,
             signals,

@@ -10,17 +10,17 @@ use crate::domain::Entry;
 use crate::search::params::PARAMS;
 use crate::search::store::SNIPPET_CHARS;
 
-/// The candidates as hits, with the answer's best passage as snippet.
-pub fn hits(candidates: Vec<Candidate>, snippets: &SnippetGenerator) -> Vec<RankedEntry> {
+/// The candidates as hits, with the answer's best passage as snippet (empty without a
+/// generator: the caller asked for no snippets).
+pub fn hits(candidates: Vec<Candidate>, snippets: Option<&SnippetGenerator>) -> Vec<RankedEntry> {
     candidates
         .into_iter()
         .map(|candidate| {
             let answer = &candidate.entry.content.answer;
-            let snippet = snippets.snippet(answer);
-            let snippet = if snippet.is_empty() {
-                answer.chars().take(SNIPPET_CHARS).collect()
-            } else {
-                snippet.to_html()
+            let snippet = match snippets.map(|generator| generator.snippet(answer)) {
+                None => String::new(),
+                Some(snippet) if snippet.is_empty() => answer.chars().take(SNIPPET_CHARS).collect(),
+                Some(snippet) => snippet.to_html(),
             };
             RankedEntry {
                 score: candidate.score,
