@@ -214,13 +214,13 @@ fn main() {
 }
 
 /// The timed requests with what each found (its ids, and whether it was `no_answer`).
-type Found<'a> = (&'a [(&'a BenchQuery, SearchRequest)], &'a [(Vec<String>, bool)]);
+type Found<'a> = (
+    &'a [(&'a BenchQuery, SearchRequest)],
+    &'a [(Vec<String>, bool)],
+);
 
 /// Latency percentiles per kind, and with the requests and their results the quality columns.
-fn print_table(
-    times: &mut BTreeMap<&str, Vec<f64>>,
-    quality_of: Option<Found<'_>>,
-) {
+fn print_table(times: &mut BTreeMap<&str, Vec<f64>>, quality_of: Option<Found<'_>>) {
     println!(
         "{:<13} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8}   {:>7} {:>9}",
         "kind", "n", "mean_ms", "p50_ms", "p90_ms", "p99_ms", "max_ms", "R@5", "no_answer"
