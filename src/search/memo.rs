@@ -1,6 +1,8 @@
 //! A small shared map for values that are costly to compute and cheap to recompute: it
 //! forgets everything when it grows past its bound, so memory stays flat however many
-//! different keys a long-running server sees.
+//! different keys a long-running server sees. What it forgets is dropped on a thread of its
+//! own: freeing twenty thousand parsed entries takes tens of milliseconds, which must not
+//! land on the search that happened to fill the map.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -12,7 +14,7 @@ pub struct Memo<K, V> {
     bound: usize,
 }
 
-impl<K: Eq + Hash, V: Clone> Memo<K, V> {
+impl<K: Eq + Hash + Send + 'static, V: Clone + Send + 'static> Memo<K, V> {
     pub fn new(bound: usize) -> Memo<K, V> {
         Memo {
             map: Mutex::new(HashMap::new()),
@@ -31,7 +33,7 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
     pub fn insert(&self, key: K, value: V) {
         if let Ok(mut map) = self.map.lock() {
             if map.len() >= self.bound {
-                map.clear();
+                drop_elsewhere(std::mem::take(&mut *map));
             }
             map.insert(key, value);
         }
@@ -39,13 +41,27 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
 
     pub fn clear(&self) {
         if let Ok(mut map) = self.map.lock() {
-            map.clear();
+            drop_elsewhere(std::mem::take(&mut *map));
         }
     }
 
     #[cfg(test)]
     pub fn len(&self) -> usize {
         self.map.lock().map_or(0, |map| map.len())
+    }
+}
+
+/// Drops a large map on a short-lived thread (in place when it is small or no thread can be
+/// started).
+fn drop_elsewhere<K: Send + 'static, V: Send + 'static>(map: HashMap<K, V>) {
+    if map.len() < 256 {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("memo-drop".into())
+        .spawn(move || drop(map));
+    if let Err(err) = spawned {
+        tracing::debug!(error = %err, "memo dropped in place");
     }
 }
 
