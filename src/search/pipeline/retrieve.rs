@@ -104,11 +104,7 @@ impl SearchIndex {
         limit: usize,
         valid_on: Option<i64>,
     ) -> AppResult<Vec<(f32, DocAddress)>> {
-        let pool = std::env::var("XP_POOL")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(PARAMS.lexical.pool)
-            .max(2 * limit);
+        let pool = PARAMS.lexical.pool.max(2 * limit);
         let found = searcher
             .search(
                 &plan.flat_query(),
