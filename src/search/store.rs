@@ -174,7 +174,12 @@ impl SearchIndex {
             },
             &mut stamp,
         )?;
-        self.merge_segments()
+        // The rebuild is committed: a merge that fails (one of the segments already merging
+        // in the background, say) leaves a correct index that is only slower to search.
+        if let Err(err) = self.merge_segments() {
+            tracing::warn!(code = err.code.as_str(), message = %err.message, "index not merged into one segment");
+        }
+        Ok(())
     }
 
     fn merge_segments(&self) -> AppResult<()> {
