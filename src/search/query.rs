@@ -224,3 +224,21 @@ pub fn with_filters(fields: &Fields, scoring: Box<dyn Query>, filters: &Filters)
     }
     Box::new(BooleanQuery::new(clauses))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_flat_sum_less_the_gap_is_the_dis_max_score() {
+        // Two groups: a concept's two forms in one field (1.0 and 0.5 matched), and one leaf.
+        let sizes = [2, 1];
+        let scores = [Some(1.0), Some(0.5), Some(3.0)];
+        let flat: f32 = scores.iter().flatten().sum();
+        let exact = (1.0 + PARAMS.lexical.tie_breaker * 0.5) + 3.0;
+        assert!((flat - dis_max_gap(&sizes, &scores) - exact).abs() < 1e-6);
+        // A group with one form matched scores as in the flat sum.
+        assert_eq!(dis_max_gap(&sizes, &[None, Some(0.5), Some(3.0)]), 0.0);
+        assert_eq!(dis_max_gap(&[], &[]), 0.0);
+    }
+}
