@@ -168,10 +168,7 @@ fn main() {
             .block_on(app.run_search(request.clone()))
             .expect("search");
         let ms = t.elapsed().as_secs_f64() * 1000.0;
-        first.entry(query.kind.as_str()).or_default().push(ms);
-        if query.kind != "transcript" {
-            first.entry("questions").or_default().push(ms);
-        }
+        record(&mut first, &query.kind, ms);
         let ids = results
             .hits
             .iter()
@@ -189,10 +186,7 @@ fn main() {
                 .expect("search");
             let ms = t.elapsed().as_secs_f64() * 1000.0;
             std::hint::black_box(results);
-            times.entry(query.kind.as_str()).or_default().push(ms);
-            if query.kind != "transcript" {
-                times.entry("questions").or_default().push(ms);
-            }
+            record(&mut times, &query.kind, ms);
         }
     }
     let wall = started.elapsed();
@@ -210,6 +204,14 @@ fn main() {
     if semantic != SemanticMode::Off {
         println!("\nfirst pass: every question embedded (the query-vector cache empty)");
         print_table(&mut first, None);
+    }
+}
+
+/// Adds one search's time under its kind and, unless it is a transcript, under `questions`.
+fn record<'k>(times: &mut BTreeMap<&'k str, Vec<f64>>, kind: &'k str, ms: f64) {
+    times.entry(kind).or_default().push(ms);
+    if kind != "transcript" {
+        times.entry("questions").or_default().push(ms);
     }
 }
 

@@ -298,24 +298,17 @@ fn nudged(v: &[f32], seed: u64) -> Vec<f32> {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         ((z ^ (z >> 31)) >> 11) as f32 / (1u64 << 53) as f32 - 0.5
     };
+    let length = |x: &[f32]| {
+        x.iter()
+            .map(|c| c * c)
+            .sum::<f32>()
+            .sqrt()
+            .max(f32::EPSILON)
+    };
     let noise: Vec<f32> = v.iter().map(|_| next()).collect();
-    let noise_norm = noise
-        .iter()
-        .map(|x| x * x)
-        .sum::<f32>()
-        .sqrt()
-        .max(f32::EPSILON);
-    let mut out: Vec<f32> = v
-        .iter()
-        .zip(&noise)
-        .map(|(x, n)| x + 0.25 * n / noise_norm)
-        .collect();
-    let norm = out
-        .iter()
-        .map(|x| x * x)
-        .sum::<f32>()
-        .sqrt()
-        .max(f32::EPSILON);
+    let scale = 0.25 / length(&noise);
+    let mut out: Vec<f32> = v.iter().zip(&noise).map(|(x, n)| x + scale * n).collect();
+    let norm = length(&out);
     out.iter_mut().for_each(|x| *x /= norm);
     out
 }
