@@ -16,6 +16,13 @@
 # `hotline reindex`; QUERIES=FILE rotates over the questions of FILE (one a line, optionally a
 # tab and the caller's district; default $KB/eval/load.tsv when KB is set) instead of the 20
 # built-in ones; BIN=PATH runs that binary instead of building one. HOTLINE_SEMANTIC is passed on.
+# VECTORS=1 (with KB) stores every entry's vectors after the import with the hidden
+# `hotline bench-vectors` (the sample's entries embedded, each district version borrowing its
+# source's vectors: no hours of embedding), so that `HOTLINE_SEMANTIC=on` serves the dense stage
+# over all of them; the load then waits until /readyz says the semantic stage is ready.
+# RATES="50 100" adds open-loop runs at those offered rates (searches/s, for DURATION each, in
+# seconds: benches/open_loop.rs) before the wrk runs; latencies count from when each request
+# was due.
 # The server's resident memory (VmRSS, VmHWM) is printed after start-up and after the load.
 # Every request goes through the real handler, including the search-log insert into SQLite.
 set -euo pipefail
@@ -29,6 +36,8 @@ KB=${KB:-}
 REINDEX=${REINDEX:-0}
 QUERIES=${QUERIES:-}
 BIN=${BIN:-}
+VECTORS=${VECTORS:-0}
+RATES=${RATES:-}
 if [ -n "$KB" ]; then
     KB=$(cd "$KB" && pwd)
     if [ -z "$QUERIES" ] && [ -f "$KB/eval/load.tsv" ]; then
@@ -117,6 +126,10 @@ if [ -n "$KB" ]; then
         echo "== hotline reindex" >&2
         timed reindex "$BIN" reindex
     fi
+    if [ "$VECTORS" = 1 ]; then
+        echo "== hotline bench-vectors" >&2
+        timed vectors "$BIN" bench-vectors
+    fi
 fi
 
 "$BIN" serve --bind 127.0.0.1:0 >"$WORK/server.log" 2>&1 &
@@ -149,6 +162,18 @@ until curl -fsS --max-time 2 "$BASE/healthz" >/dev/null 2>&1; do
 done
 echo "== serving at $BASE (HOTLINE_SEMANTIC=${HOTLINE_SEMANTIC:-auto})" >&2
 memory after-start
+if [ "${HOTLINE_SEMANTIC:-auto}" != off ]; then
+    # The dense stage loads (or embeds) entry vectors in the background: wait for it.
+    until curl -fsS --max-time 2 "$BASE/readyz" 2>/dev/null | grep -Eq '"state":"(ready|off)"'; do
+        if [ "$SECONDS" -ge $((deadline + 600)) ] || ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            echo "error: the semantic stage never became ready" >&2
+            exit 1
+        fi
+        sleep 1
+    done
+    echo "== semantic stage: $(curl -fsS "$BASE/readyz" | grep -o '"semantic":{[^}]*}')" >&2
+    memory semantic-ready
+fi
 
 # /api/v1 needs a bearer token: an agent token (the role that searches), made with the CLI on
 # the server's database. Its secret is the last line printed.
@@ -258,6 +283,25 @@ fi | while IFS= read -r q; do
         exit 1
     fi
 done
+
+# Open-loop runs first, while no question but the 20 checked above has been asked: each run
+# starts where the previous one stopped in the rotation, so none is asked twice (as long as
+# the file has enough questions) and no answer comes from the query-vector cache.
+if [ -n "$RATES" ]; then
+    echo "== cargo bench --bench open_loop --no-run" >&2
+    cargo bench --bench open_loop --no-run >&2
+fi
+offset=20
+for rate in $RATES; do
+    echo
+    echo "== open loop: $rate searches/s offered for $DURATION from question $offset (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    HOTLINE_URL="$BASE" RATE="$rate" DURATION="${DURATION%s}" OFFSET="$offset" \
+        cargo bench --bench open_loop 2>/dev/null
+    offset=$((offset + rate * ${DURATION%s}))
+done
+if [ -n "$RATES" ]; then
+    memory after-open-loop
+fi
 
 echo "== warm-up: wrk -t$THREADS -c$THREADS -d$WARMUP" >&2
 wrk -t"$THREADS" -c"$THREADS" -d"$WARMUP" --timeout 10s -s "$WORK/search.lua" "$BASE" >/dev/null

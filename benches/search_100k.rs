@@ -125,7 +125,7 @@ fn main() {
             // saved; the search's cost is the same, its quality is not measured by this).
             let n = if std::env::var("HOTLINE_BENCH_VECTORS").as_deref() == Ok("borrowed") {
                 let n = rt
-                    .block_on(app.borrow_vectors(&encoder, source_id))
+                    .block_on(app.borrow_vectors(&encoder, source_id, false))
                     .expect("borrow vectors");
                 eprintln!("semantic: {n} entries got borrowed vectors");
                 0

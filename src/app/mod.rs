@@ -17,6 +17,7 @@ mod spreadsheets;
 mod ticket_stats;
 mod ticket_transitions;
 mod tickets;
+mod vector_sync;
 
 pub use access::FIRST_ADMIN;
 pub use dictionaries::DictionaryView;
@@ -64,6 +65,8 @@ pub struct App {
     router: routing::RouterCell,
     /// Which stored dictionary versions the index was last switched to.
     dictionaries_stamp: tokio::sync::Mutex<String>,
+    /// What the searched entry vectors reflect; held while they are brought up to date.
+    vector_stamp: tokio::sync::Mutex<Option<vector_sync::VectorStamp>>,
     /// The knowledge-gap grouping state, one pass at a time.
     gap_worker: tokio::sync::Mutex<GapWorker>,
 }
@@ -118,6 +121,7 @@ impl App {
             policy,
             router: routing::RouterCell::default(),
             dictionaries_stamp: tokio::sync::Mutex::new(dictionaries_stamp),
+            vector_stamp: tokio::sync::Mutex::new(None),
             gap_worker: tokio::sync::Mutex::new(GapWorker::default()),
         })
     }

@@ -1,11 +1,11 @@
-//! The semantic stage's workflows: opening the model as `HOTLINE_SEMANTIC` allows, computing
-//! the vectors of published entries that lack one for their current revision (stored in the
-//! database, so restarts and reindexes reuse them) and handing the matrix to search.
+//! The semantic stage's workflows: opening the model as `HOTLINE_SEMANTIC` allows, embedding
+//! entries' parts, preparing one-shot commands, and the benchmarks' borrowed vectors (keeping
+//! the searched vectors in step with the entries is `vector_sync.rs`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
 
+use super::vector_sync::{complete, group_by_entry, in_part_order, Vectors, BATCH};
 use super::App;
 use crate::config::SemanticMode;
 use crate::db::StoredVector;
@@ -13,15 +13,10 @@ use crate::domain::date::now_timestamp;
 use crate::embed::model_file::{self, model_path};
 use crate::embed::Encoder;
 use crate::error::{AppError, AppResult, Code};
-use crate::search::{parts, DenseRow, SemanticState, PART_NAMES};
+use crate::search::{facts_of, parts, Names, SemanticState, PART_NAMES};
 
-/// Vectors by (entry id, revision): (part name, vector).
-type Vectors = HashMap<(String, i64), Vec<(String, Vec<f32>)>>;
-
-/// Entries embedded per blocking step (and per database write).
-const BATCH: usize = 8;
-/// Progress is logged every this many entries.
-const LOG_EVERY: usize = 64;
+/// Borrowed vectors stored in one transaction.
+const STORE_GROUP: usize = 20_000;
 
 impl App {
     /// Opens the model when the configuration allows: `None` when semantic search is off or
@@ -68,115 +63,37 @@ impl App {
         }
     }
 
-    /// Embeds the published entries lacking a vector for their revision and this model,
-    /// stores the vectors and installs the matrix. Returns how many entries were embedded.
-    pub async fn embed_missing(&self, encoder: &Arc<Encoder>) -> AppResult<usize> {
-        let semantic = &self.index.semantic;
-        let digest = encoder.digest().to_string();
-        let entries = self.db.published_entries().await?;
-        let stored = self.db.entry_vectors(&digest).await?;
-        let mut have: Vectors = HashMap::new();
-        for v in stored {
-            have.entry((v.entry_id, v.revision))
-                .or_default()
-                .push((v.part, v.vector));
-        }
-        let complete = |e: &crate::domain::Entry| {
-            have.get(&(e.content.id.clone(), e.revision))
-                .is_some_and(|stored| {
-                    let names: HashSet<&str> = stored.iter().map(|(p, _)| p.as_str()).collect();
-                    PART_NAMES.iter().all(|name| names.contains(name))
-                })
-        };
-        let missing: Vec<crate::domain::Entry> =
-            entries.iter().filter(|e| !complete(e)).cloned().collect();
-        let total = entries.len();
-        let mut done = total - missing.len();
-        semantic.set_progress(done, total);
-        self.install_rows(&entries, &have);
-        if missing.is_empty() {
-            semantic.set_state(SemanticState::Ready);
-            return Ok(0);
-        }
-        semantic.set_state(SemanticState::Embedding);
-        tracing::info!(
-            missing = missing.len(),
-            total,
-            "embedding entries for semantic search"
-        );
-        let started = Instant::now();
-        let mut last_log = 0;
-        for batch in missing.chunks(BATCH) {
-            self.embed_and_store(encoder, &digest, batch, &mut have)
-                .await?;
-            done += BATCH.min(total - done);
-            semantic.set_progress(done, total);
-            if done - last_log >= LOG_EVERY || done == total {
-                last_log = done;
-                self.install_rows(&entries, &have);
-                tracing::info!(
-                    embedded = done,
-                    total,
-                    seconds = started.elapsed().as_secs(),
-                    "semantic embedding progress"
-                );
-            }
-        }
-        self.install_rows(&entries, &have);
-        semantic.set_state(SemanticState::Ready);
-        Ok(missing.len())
-    }
-
-    /// Embeds `batch`, stores its vectors and adds them to `have`.
-    async fn embed_and_store(
-        &self,
-        encoder: &Arc<Encoder>,
-        digest: &str,
-        batch: &[crate::domain::Entry],
-        have: &mut Vectors,
-    ) -> AppResult<()> {
-        let batch = batch.to_vec();
-        let enc = encoder.clone();
-        let computed = tokio::task::spawn_blocking(move || embed_batch(&enc, &batch)).await?;
-        self.db
-            .save_entry_vectors(digest, &computed, &now_timestamp())
-            .await?;
-        for v in computed {
-            have.entry((v.entry_id, v.revision))
-                .or_default()
-                .push((v.part, v.vector));
-        }
-        Ok(())
-    }
-
     /// For benchmarks at a scale whose first embedding would take hours: embeds (and stores)
     /// only the entries that are their own `source_of`, and gives every other entry lacking a
     /// vector its source's vectors moved by a fixed pseudo-random offset (cosine about 0.97
-    /// with the source, as district versions of one matter are), in memory only. Returns
+    /// with the source, as district versions of one matter are); in memory only, or also
+    /// stored when `store` (so that `serve` finds them as if it had embedded them). Returns
     /// how many entries got borrowed vectors.
     #[doc(hidden)]
     pub async fn borrow_vectors(
         &self,
         encoder: &Arc<Encoder>,
         source_of: fn(&str) -> &str,
+        store: bool,
     ) -> AppResult<usize> {
         let digest = encoder.digest().to_string();
         let entries = self.db.published_entries().await?;
-        let mut have: Vectors = HashMap::new();
-        for v in self.db.entry_vectors(&digest).await? {
-            have.entry((v.entry_id, v.revision))
-                .or_default()
-                .push((v.part, v.vector));
-        }
+        let mut have: Vectors = group_by_entry(self.db.entry_vectors(&digest).await?);
         let sources: Vec<crate::domain::Entry> = entries
             .iter()
             .filter(|e| source_of(&e.content.id) == e.content.id)
             .filter(|e| !have.contains_key(&(e.content.id.clone(), e.revision)))
             .cloned()
             .collect();
+        let mut names = Names::default();
         for batch in sources.chunks(BATCH) {
-            self.embed_and_store(encoder, &digest, batch, &mut have)
-                .await?;
+            for (facts, vectors) in self
+                .embed_and_store(encoder, &digest, batch, &mut names)
+                .await?
+            {
+                let parts = PART_NAMES.iter().map(|n| n.to_string()).zip(vectors);
+                have.insert((facts.id, facts.revision), parts.collect());
+            }
         }
         let by_id: HashMap<&str, &Vec<(String, Vec<f32>)>> = have
             .iter()
@@ -197,28 +114,44 @@ impl App {
             }
         }
         let count = borrowed.len();
+        if store {
+            self.store_borrowed(&digest, &borrowed).await?;
+        }
         have.extend(borrowed);
-        self.install_rows(&entries, &have);
-        Ok(count)
-    }
-
-    fn install_rows(&self, entries: &[crate::domain::Entry], have: &Vectors) {
         let rows = entries
             .iter()
             .filter_map(|e| {
-                let stored = have.get(&(e.content.id.clone(), e.revision))?;
-                let vectors: Vec<Vec<f32>> = stored
-                    .iter()
-                    .filter(|(name, _)| PART_NAMES.contains(&name.as_str()))
-                    .map(|(_, v)| v.clone())
-                    .collect();
-                (!vectors.is_empty()).then(|| DenseRow {
-                    entry: e.clone(),
-                    vectors,
+                let parts = have.remove(&(e.content.id.clone(), e.revision))?;
+                complete(&parts).then(|| (facts_of(e, &mut names), in_part_order(parts)))
+            })
+            .collect();
+        self.install_vectors(rows);
+        Ok(count)
+    }
+
+    /// Stores borrowed vectors in groups, logging progress.
+    async fn store_borrowed(&self, digest: &str, borrowed: &Vectors) -> AppResult<()> {
+        let rows: Vec<StoredVector> = borrowed
+            .iter()
+            .flat_map(|((id, revision), parts)| {
+                parts.iter().map(|(part, vector)| StoredVector {
+                    entry_id: id.clone(),
+                    revision: *revision,
+                    part: part.clone(),
+                    vector: vector.clone(),
                 })
             })
             .collect();
-        self.index.semantic.install(rows);
+        let now = now_timestamp();
+        for (n, group) in rows.chunks(STORE_GROUP).enumerate() {
+            self.db.save_entry_vectors(digest, group, &now).await?;
+            tracing::info!(
+                stored = (n * STORE_GROUP + group.len()),
+                total = rows.len(),
+                "storing borrowed vectors"
+            );
+        }
+        Ok(())
     }
 
     /// For one-shot commands (`search`, `eval`): opens the model with every core and embeds
@@ -237,7 +170,10 @@ impl App {
 }
 
 /// The vectors of every part of `entries`: passages and questions each in one batch.
-fn embed_batch(encoder: &Encoder, entries: &[crate::domain::Entry]) -> Vec<StoredVector> {
+pub(super) fn embed_batch(
+    encoder: &Encoder,
+    entries: &[crate::domain::Entry],
+) -> Vec<StoredVector> {
     let all: Vec<(&crate::domain::Entry, crate::search::Part)> = entries
         .iter()
         .flat_map(|e| parts(e).into_iter().map(move |p| (e, p)))

@@ -8,12 +8,13 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use crate::app::App;
 use crate::config::Config;
 use crate::domain::eval::EvalQuery;
 use crate::domain::import::{validate, FileKind, SourceFile};
 use crate::domain::search::MAX_QUERY_CHARS;
 use crate::domain::synthetic::{
-    bench_queries, load_questions, recombine, sample_regions, BenchQuery,
+    bench_queries, load_questions, recombine, sample_regions, source_id, BenchQuery,
 };
 use crate::domain::EntryContent;
 use crate::error::{AppError, AppResult, Code};
@@ -71,6 +72,28 @@ pub async fn run(config: Config, args: BenchKbArgs) -> AppResult<ExitCode> {
         args.out.display(),
         args.out.display()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hotline bench-vectors`: stores vectors for every published entry of an imported benchmark
+/// knowledge base, the sample's own embedded and the district versions' borrowed.
+pub async fn vectors(config: Config) -> AppResult<ExitCode> {
+    let app = App::open(config).await?;
+    let result = store_vectors(&app).await;
+    app.close().await;
+    result
+}
+
+async fn store_vectors(app: &App) -> AppResult<ExitCode> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let Some(encoder) = app.open_encoder(threads, true).await? else {
+        return Err(AppError::new(
+            Code::ModelMissing,
+            "没有可用的嵌入模型：先运行 hotline model fetch，且不要设 HOTLINE_SEMANTIC=off",
+        ));
+    };
+    let borrowed = app.borrow_vectors(&encoder, source_id, true).await?;
+    println!("已存入向量：借用来源条目向量的区县版本 {borrowed} 条");
     Ok(ExitCode::SUCCESS)
 }
 

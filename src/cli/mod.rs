@@ -105,6 +105,11 @@ enum Command {
     /// (benches/README.md)
     #[command(hide = true)]
     BenchKb(bench_kb::BenchKbArgs),
+    /// Give an imported benchmark knowledge base stored vectors without hours of embedding:
+    /// the sample's own entries are embedded, every district version borrows its source's
+    /// vectors, slightly moved (benches/README.md)
+    #[command(hide = true)]
+    BenchVectors,
 }
 
 /// Parses the command line, runs the command and maps failures to a non-zero exit code.
@@ -152,6 +157,7 @@ pub fn run() -> ExitCode {
             Command::ImportTickets(args) => tickets::import(config, args).await,
             Command::Model(args) => model::run(config, args).await,
             Command::BenchKb(args) => bench_kb::run(config, args).await,
+            Command::BenchVectors => bench_kb::vectors(config).await,
         }
     });
     match result {

@@ -38,7 +38,7 @@ pub use searches::{SearchFilter, SearchRecord};
 pub use ticket_batch::TicketWrite;
 pub use tickets::TicketFilter;
 pub use tokens::{AuditRecord, TokenInfo};
-pub use vectors::StoredVector;
+pub use vectors::{EntryFactsRow, StoredVector};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");

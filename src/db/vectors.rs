@@ -4,6 +4,7 @@
 use half::f16;
 
 use super::Db;
+use crate::domain::EntryStatus;
 use crate::error::AppResult;
 
 /// One stored vector of one text of one entry revision.
@@ -24,15 +25,60 @@ struct VectorRow {
     vector: String,
 }
 
+/// What the dense stage's filters need of a published entry.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct EntryFactsRow {
+    pub id: String,
+    pub revision: i64,
+    pub department: String,
+    pub category: String,
+    pub region: String,
+    pub valid_from: Option<String>,
+    pub valid_to: Option<String>,
+}
+
 impl Db {
     /// Every vector computed with `model`; damaged rows are skipped (and so recomputed).
     pub async fn entry_vectors(&self, model: &str) -> AppResult<Vec<StoredVector>> {
-        let rows = sqlx::query_as::<_, VectorRow>(
-            "SELECT entry_id, revision, part, vector FROM entry_vectors WHERE model = $1",
+        self.vectors_where("model = $1", model, &[]).await
+    }
+
+    /// The vectors computed with `model` of the entries whose ids lie in `first..=last`, all
+    /// their revisions (a page of a full load, read by primary key).
+    pub async fn entry_vectors_between(
+        &self,
+        model: &str,
+        first: &str,
+        last: &str,
+    ) -> AppResult<Vec<StoredVector>> {
+        self.vectors_where(
+            "model = $1 AND entry_id >= $2 AND entry_id <= $3",
+            model,
+            &[first, last],
         )
-        .bind(model)
-        .fetch_all(&self.pool)
-        .await?;
+        .await
+    }
+
+    /// The vectors computed with `model` of one entry (all its revisions).
+    pub async fn entry_vectors_of(&self, model: &str, id: &str) -> AppResult<Vec<StoredVector>> {
+        self.vectors_where("model = $1 AND entry_id = $2", model, &[id])
+            .await
+    }
+
+    async fn vectors_where(
+        &self,
+        condition: &str,
+        model: &str,
+        texts: &[&str],
+    ) -> AppResult<Vec<StoredVector>> {
+        let sql = format!(
+            "SELECT entry_id, revision, part, vector FROM entry_vectors WHERE {condition} ORDER BY entry_id, revision, part"
+        );
+        let mut query = sqlx::query_as::<_, VectorRow>(&sql).bind(model);
+        for text in texts {
+            query = query.bind(*text);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         Ok(rows
             .into_iter()
             .filter_map(|row| {
@@ -44,6 +90,26 @@ impl Db {
                 })
             })
             .collect())
+    }
+
+    /// How many entries are published.
+    pub async fn count_published(&self) -> AppResult<usize> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM entries WHERE status = $1")
+            .bind(EntryStatus::Published.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(usize::try_from(count).unwrap_or_default())
+    }
+
+    /// The filter facts of every published entry, by id.
+    pub async fn published_facts(&self) -> AppResult<Vec<EntryFactsRow>> {
+        Ok(sqlx::query_as::<_, EntryFactsRow>(
+            "SELECT id, revision, department, category, region, valid_from, valid_to
+             FROM entries WHERE status = $1 ORDER BY id",
+        )
+        .bind(EntryStatus::Published.as_str())
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Stores vectors computed with `model`, in one transaction; existing rows stay.

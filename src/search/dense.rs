@@ -3,14 +3,13 @@
 //! `/readyz` reports. Vectors come from the application layer (computed or read back from
 //! the database); this module only holds and searches them.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 
 use super::memo::Memo;
-use super::vectors::{EntryFacts, VectorSet};
+use super::vectors::{EntryFacts, Names, VectorSet};
 use crate::domain::date::parse_date;
 use crate::domain::Entry;
 use crate::embed::{Encoder, LongText};
@@ -81,11 +80,36 @@ pub struct SemanticStatus {
     pub total: usize,
 }
 
-/// One published entry with the vectors of its [`parts`] present.
-#[derive(Clone, Debug)]
-pub struct DenseRow {
-    pub entry: Entry,
-    pub vectors: Vec<Vec<f32>>,
+/// What the filters need of `entry`, its names shared through `names`.
+pub fn facts_of(entry: &Entry, names: &mut Names) -> EntryFacts {
+    let c = &entry.content;
+    facts_from(
+        &c.id,
+        entry.revision,
+        [&c.department, &c.category, &c.region],
+        [c.valid_from.as_deref(), c.valid_to.as_deref()],
+        names,
+    )
+}
+
+/// The facts of an entry from its id, revision, department, category and region, and its
+/// validity dates (`YYYY-MM-DD`; one that does not parse is open).
+pub fn facts_from(
+    id: &str,
+    revision: i64,
+    [department, category, region]: [&str; 3],
+    [from, to]: [Option<&str>; 2],
+    names: &mut Names,
+) -> EntryFacts {
+    EntryFacts {
+        id: id.to_string(),
+        revision,
+        department: names.get(department),
+        category: names.get(category),
+        region: names.get(region),
+        valid_from: from.and_then(parse_date),
+        valid_to: to.and_then(parse_date),
+    }
 }
 
 /// The dense stage's shared state.
@@ -151,34 +175,10 @@ impl Semantic {
         }
     }
 
-    /// Replaces the vectors with those of `rows` (the published entries that have vectors).
-    pub fn install(&self, rows: Vec<DenseRow>) {
-        let mut names: HashMap<String, Arc<str>> = HashMap::new();
-        let mut intern = |text: &str| -> Arc<str> {
-            names
-                .entry(text.to_string())
-                .or_insert_with(|| Arc::from(text))
-                .clone()
-        };
-        let rows = rows
-            .into_iter()
-            .map(|row| {
-                let c = &row.entry.content;
-                let facts = EntryFacts {
-                    id: c.id.clone(),
-                    revision: row.entry.revision,
-                    department: intern(&c.department),
-                    category: intern(&c.category),
-                    region: intern(&c.region),
-                    valid_from: c.valid_from.as_deref().and_then(parse_date),
-                    valid_to: c.valid_to.as_deref().and_then(parse_date),
-                };
-                (facts, row.vectors)
-            })
-            .collect();
-        let set = Arc::new(VectorSet::build(rows));
+    /// Replaces the vectors searched with `set`.
+    pub fn install(&self, set: VectorSet) {
         if let Ok(mut guard) = self.vectors.write() {
-            *guard = set;
+            *guard = Arc::new(set);
         }
     }
 

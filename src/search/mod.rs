@@ -20,8 +20,12 @@ mod tokenizer;
 mod vectors;
 mod vocab;
 mod weigh;
+mod word_set;
 
-pub use dense::{parts, DenseRow, Part, Semantic, SemanticState, SemanticStatus, PART_NAMES};
+pub use dense::{
+    facts_from, facts_of, parts, Part, Semantic, SemanticState, SemanticStatus, PART_NAMES,
+};
 pub use lexicon::{read_dir_texts, Lexicon, DICTIONARY_FILES};
 pub use pipeline::{RankedEntry, SearchResults, Signals, Stage};
 pub use store::{IndexStamp, SearchIndex};
+pub use vectors::{EntryFacts, Names, Probe, VectorSet, VectorSetBuilder};

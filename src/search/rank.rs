@@ -1,10 +1,11 @@
 //! What rerank and judge measure of one candidate: how much of the question and of its own
 //! title the entry covers (and what it leaves uncovered), and the caller's district.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::analysis::Concept;
 use super::params::PARAMS;
+use super::word_set::WordSet;
 use crate::domain::entry::CITY_WIDE;
 
 /// How telling one concept is across the knowledge base.
@@ -69,8 +70,8 @@ pub fn own_district_version(
 /// The words of one entry, split into head and body.
 #[derive(Debug, Default)]
 pub struct EntryWords {
-    pub head: HashSet<String>,
-    pub body: HashSet<String>,
+    pub head: WordSet,
+    pub body: WordSet,
     /// The words of the title and of each alternative question, one list per question, with
     /// their specificity (IDF) in the knowledge base.
     pub questions: Vec<Vec<(String, f32)>>,

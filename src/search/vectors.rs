@@ -8,6 +8,9 @@ use std::sync::Arc;
 
 use time::Date;
 
+mod build;
+pub use build::{Names, VectorSetBuilder};
+
 /// Up to this many parts every query is scored exactly; above it the sketches pick a shortlist
 /// first (a full exact pass at 100,000 entries would cost more than the rest of the search).
 const EXACT_PARTS: usize = 40_000;
@@ -72,48 +75,11 @@ impl VectorSet {
     /// Builds the set from each entry's facts and part vectors (unit length). Vectors of
     /// another dimension than the first one seen are ignored; entries left with none too.
     pub fn build(rows: Vec<(EntryFacts, Vec<Vec<f32>>)>) -> VectorSet {
-        let dim = rows
-            .iter()
-            .flat_map(|(_, vs)| vs.first())
-            .map(Vec::len)
-            .next()
-            .unwrap_or(0);
-        let mut set = VectorSet {
-            dim,
-            mean: vec![0.0; dim],
-            ..VectorSet::default()
-        };
-        if dim == 0 {
-            return set;
-        }
-        let mut count = 0usize;
-        for (_, vectors) in &rows {
-            for v in vectors.iter().filter(|v| v.len() == dim) {
-                for (m, x) in set.mean.iter_mut().zip(v) {
-                    *m += x;
-                }
-                count += 1;
-            }
-        }
-        for m in set.mean.iter_mut() {
-            *m /= count.max(1) as f32;
-        }
+        let mut builder = VectorSetBuilder::new();
         for (facts, vectors) in rows {
-            let start = set.scales.len() as u32;
-            for v in vectors.iter().filter(|v| v.len() == dim) {
-                let (codes, scale) = quantize(v);
-                set.codes.extend_from_slice(&codes);
-                set.scales.push(scale);
-                set.sketches.extend(sketch(v, &set.mean));
-            }
-            let end = set.scales.len() as u32;
-            if end > start {
-                set.by_id.insert(facts.id.clone(), set.entries.len());
-                set.entries.push(facts);
-                set.parts.push((start, end));
-            }
+            builder.push(facts, vectors);
         }
-        set
+        builder.finish()
     }
 
     /// Number of entries with vectors.
@@ -321,6 +287,32 @@ mod tests {
             set.cosine_of(&Probe::new(&unit(&[0.0, 0.0, 1.0])), "C", 2),
             None
         );
+    }
+
+    #[test]
+    fn a_set_built_from_another_keeps_the_rest_and_takes_the_changes() {
+        let base = VectorSet::build(vec![
+            (facts("A"), vec![unit(&[1.0, 0.0, 0.0])]),
+            (facts("B"), vec![unit(&[0.0, 1.0, 0.0])]),
+        ]);
+        let mut builder = VectorSetBuilder::from_set(&base, |f| f.id != "B");
+        let mut changed = facts("B");
+        changed.revision = 2;
+        builder.push(changed, vec![unit(&[0.0, 0.0, 1.0])]);
+        builder.push(facts("C"), vec![unit(&[0.6, 0.8, 0.0])]);
+        builder.push(facts("A"), vec![unit(&[0.0, 0.0, 1.0])]);
+        let set = builder.finish();
+        assert_eq!(set.len(), 3);
+        let up = Probe::new(&[0.0, 0.0, 1.0]);
+        assert!((set.cosine_of(&up, "B", 2).unwrap() - 1.0).abs() < 0.01);
+        assert_eq!(set.cosine_of(&up, "B", 1), None, "the old revision is gone");
+        let right = Probe::new(&[1.0, 0.0, 0.0]);
+        assert!(
+            (set.cosine_of(&right, "A", 1).unwrap() - 1.0).abs() < 0.01,
+            "kept as it was; a second push of an id is ignored"
+        );
+        let found = set.nearest(&Probe::new(&[0.0, 1.0, 0.0]), 1, |_| true);
+        assert_eq!(set.facts(found[0].1).id, "C");
     }
 
     #[test]

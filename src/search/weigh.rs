@@ -1,8 +1,6 @@
 //! What words weigh in the index as it stands: a concept's specificity (its BM25 IDF, and its
 //! parts') and an entry's words (head, body, and each question with the IDF of its words).
 
-use std::collections::HashSet;
-
 use tantivy::{Searcher, Term};
 
 use super::analysis::Concept;
@@ -91,12 +89,14 @@ impl Weigher<'_> {
     pub fn entry_words(&self, entry: &Entry) -> EntryWords {
         let c = &entry.content;
         let mut words = EntryWords::default();
+        let mut head = Vec::new();
         for text in std::iter::once(&c.title)
             .chain(&c.questions)
             .chain(&c.keywords)
         {
-            self.add_words(text, &mut words.head);
+            self.add_words(text, &mut head);
         }
+        words.head = head.into_iter().collect();
         for question in std::iter::once(&c.title).chain(&c.questions) {
             let text = normalize(question);
             let mut list: Vec<(String, f32)> = Vec::new();
@@ -111,20 +111,22 @@ impl Weigher<'_> {
             }
             words.questions.push(list);
         }
+        let mut body = Vec::new();
         for text in std::iter::once(&c.answer)
             .chain(&c.process)
             .chain(&c.materials)
         {
-            self.add_words(text, &mut words.body);
+            self.add_words(text, &mut body);
         }
+        words.body = body.into_iter().collect();
         words
     }
 
-    fn add_words(&self, text: &str, into: &mut HashSet<String>) {
+    fn add_words(&self, text: &str, into: &mut Vec<String>) {
         let text = normalize(text);
         for token in self.lexicon.jieba.cut_for_search(&text, true) {
             if is_wordlike(token.word) {
-                into.insert(token.word.to_string());
+                into.push(token.word.to_string());
             }
         }
     }

@@ -28,3 +28,4 @@ mod search_filters;
 mod searches;
 mod spreadsheets;
 mod tickets;
+mod vectors;
