@@ -21,8 +21,8 @@
 # source's vectors: no hours of embedding), so that `HOTLINE_SEMANTIC=on` serves the dense stage
 # over all of them; the load then waits until /readyz says the semantic stage is ready.
 # RATES="50 100" adds open-loop runs at those offered rates (searches/s, for DURATION each, in
-# seconds: benches/open_loop.rs) before the wrk runs; latencies count from when each request
-# was due.
+# seconds: benches/open_loop.rs) after the warm-up, before the wrk runs; latencies count from
+# when each request was due.
 # The server's resident memory (VmRSS, VmHWM) is printed after start-up and after the load.
 # Every request goes through the real handler, including the search-log insert into SQLite.
 set -euo pipefail
@@ -284,14 +284,18 @@ fi | while IFS= read -r q; do
     fi
 done
 
-# Open-loop runs first, while no question but the 20 checked above has been asked: each run
-# starts where the previous one stopped in the rotation, so none is asked twice (as long as
-# the file has enough questions) and no answer comes from the query-vector cache.
+echo "== warm-up: wrk -t$THREADS -c$THREADS -d$WARMUP" >&2
+wrk -t"$THREADS" -c"$THREADS" -d"$WARMUP" --timeout 10s -s "$WORK/search.lua" "$BASE" >/dev/null
+
+# Open-loop runs come next, before wrk has asked most questions: the first starts at question
+# 400 of the rotation (the warm-up asks a few hundred from question 0 and from question 1919,
+# where its second thread starts), each next one where the previous stopped, so no question is
+# asked twice (given enough questions) and none is answered from the query-vector cache.
 if [ -n "$RATES" ]; then
     echo "== cargo bench --bench open_loop --no-run" >&2
     cargo bench --bench open_loop --no-run >&2
 fi
-offset=20
+offset=400
 for rate in $RATES; do
     echo
     echo "== open loop: $rate searches/s offered for $DURATION from question $offset (load $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -302,9 +306,6 @@ done
 if [ -n "$RATES" ]; then
     memory after-open-loop
 fi
-
-echo "== warm-up: wrk -t$THREADS -c$THREADS -d$WARMUP" >&2
-wrk -t"$THREADS" -c"$THREADS" -d"$WARMUP" --timeout 10s -s "$WORK/search.lua" "$BASE" >/dev/null
 
 # One run per connection count: 1 shows the latency of a lone request, more show throughput
 # at saturation (latency then includes queueing).
