@@ -316,6 +316,31 @@ mod tests {
     }
 
     #[test]
+    fn a_set_grown_a_little_at_a_time_is_the_set_built_at_once() {
+        let dim = 64;
+        let rows: Vec<(EntryFacts, Vec<Vec<f32>>)> = (0..300u64)
+            .map(|i| (facts(&format!("E{i:04}")), vec![random(i, dim)]))
+            .collect();
+        let mut grown = VectorSet::default();
+        for chunk in rows.chunks(64) {
+            let mut builder = VectorSetBuilder::from_set(&grown, |_| true);
+            for (facts, vectors) in chunk.iter().cloned() {
+                builder.push(facts, vectors);
+            }
+            grown = builder.finish();
+        }
+        let whole = VectorSet::build(rows);
+        assert_eq!(grown.len(), whole.len());
+        let close = grown
+            .mean
+            .iter()
+            .zip(&whole.mean)
+            .all(|(a, b)| (a - b).abs() < 1e-3);
+        assert!(close, "the mean is taken over every part, not the first 64");
+        assert_eq!(grown.codes, whole.codes);
+    }
+
+    #[test]
     fn int8_codes_keep_the_cosine_close() {
         let a = random(1, 384);
         let b = random(2, 384);

@@ -26,6 +26,22 @@ impl Names {
     }
 }
 
+impl VectorSet {
+    /// The part vectors of entry `i` as read back from their int8 codes.
+    fn decoded(&self, i: usize) -> Vec<Vec<f32>> {
+        let (start, end) = (self.parts[i].0 as usize, self.parts[i].1 as usize);
+        (start..end)
+            .map(|p| {
+                let codes = &self.codes[p * self.dim..(p + 1) * self.dim];
+                codes
+                    .iter()
+                    .map(|&c| f32::from(c) * self.scales[p])
+                    .collect()
+            })
+            .collect()
+    }
+}
+
 /// A [`VectorSet`] under construction.
 #[derive(Default)]
 pub struct VectorSetBuilder {
@@ -41,8 +57,20 @@ impl VectorSetBuilder {
         VectorSetBuilder::default()
     }
 
-    /// Starts from the entries of `base` that `keep` admits, with `base`'s mean.
+    /// Starts from the entries of `base` that `keep` admits, with `base`'s mean; or, while
+    /// `base` is smaller than the mean's sample (a first embedding installing as it goes),
+    /// from their vectors read back from the codes, so the mean is still taken over the first
+    /// [`MEAN_SAMPLE`] parts rather than over the first few installed.
     pub fn from_set(base: &VectorSet, keep: impl Fn(&EntryFacts) -> bool) -> VectorSetBuilder {
+        if base.scales.len() < MEAN_SAMPLE {
+            let mut builder = VectorSetBuilder::new();
+            for (i, facts) in base.entries.iter().enumerate() {
+                if keep(facts) {
+                    builder.push(facts.clone(), base.decoded(i));
+                }
+            }
+            return builder;
+        }
         let dim = base.dim;
         let words = dim.div_ceil(64);
         let mut set = VectorSet {
