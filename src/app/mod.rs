@@ -145,7 +145,8 @@ impl App {
                 if s.knowledge == new_stamp.knowledge {
                     return Ok(IndexSync::UpToDate);
                 }
-                (fingerprint.last_update >= s.high_water && fingerprint.entries >= s.entries)
+                fingerprint
+                    .follows(&s.high_water, s.entries)
                     .then(|| s.high_water.clone())
             }
             _ => None,

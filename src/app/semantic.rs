@@ -13,7 +13,7 @@ use crate::domain::date::now_timestamp;
 use crate::embed::model_file::{self, model_path};
 use crate::embed::Encoder;
 use crate::error::{AppError, AppResult, Code};
-use crate::search::{facts_of, parts, Names, SemanticState, PART_NAMES};
+use crate::search::{facts_of, parts, Names, SemanticState, VectorSet, PART_NAMES};
 
 /// Borrowed vectors stored in one transaction.
 const STORE_GROUP: usize = 20_000;
@@ -125,7 +125,7 @@ impl App {
                 complete(&parts).then(|| (facts_of(e, &mut names), in_part_order(parts)))
             })
             .collect();
-        self.install_vectors(rows);
+        self.index.semantic.install(VectorSet::build(rows));
         Ok(count)
     }
 

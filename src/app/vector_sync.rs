@@ -8,13 +8,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::App;
-use crate::db::{EntryFactsRow, StoredVector};
+use crate::db::{EntryFactsRow, KnowledgeFingerprint, StoredVector};
 use crate::domain::date::now_timestamp;
 use crate::domain::{Entry, EntryStatus};
 use crate::embed::Encoder;
 use crate::error::AppResult;
 use crate::search::{
-    facts_from, facts_of, EntryFacts, Names, SemanticState, VectorSet, VectorSetBuilder, PART_NAMES,
+    facts_from, facts_of, EntryFacts, Names, SemanticState, VectorSetBuilder, PART_NAMES,
 };
 
 /// Entries whose vectors one query of a first load reads.
@@ -25,12 +25,10 @@ pub(super) const BATCH: usize = 8;
 const LOG_EVERY: usize = 64;
 
 /// What the installed vectors reflect: the model and the knowledge base's fingerprint.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct VectorStamp {
     model: String,
-    knowledge: String,
-    high_water: String,
-    entries: i64,
+    knowledge: KnowledgeFingerprint,
 }
 
 impl App {
@@ -40,22 +38,20 @@ impl App {
     /// many entries were embedded.
     pub async fn embed_missing(&self, encoder: &Arc<Encoder>) -> AppResult<usize> {
         let mut stamp = self.vector_stamp.lock().await;
-        let fingerprint = self.db.knowledge_fingerprint().await?;
-        let model = encoder.digest().to_string();
         let next = VectorStamp {
-            model: model.clone(),
-            knowledge: fingerprint.as_text(),
-            high_water: fingerprint.last_update.clone(),
-            entries: fingerprint.entries,
+            model: encoder.digest().to_string(),
+            knowledge: self.db.knowledge_fingerprint().await?,
         };
         let embedded = match stamp.as_ref() {
             Some(s) if *s == next => return Ok(0),
             Some(s)
                 if s.model == next.model
-                    && next.high_water >= s.high_water
-                    && next.entries >= s.entries =>
+                    && next
+                        .knowledge
+                        .follows(&s.knowledge.last_update, s.knowledge.entries) =>
             {
-                self.refresh_vectors(encoder, &s.high_water).await?
+                self.refresh_vectors(encoder, &s.knowledge.last_update)
+                    .await?
             }
             _ => self.load_vectors(encoder).await?,
         };
@@ -150,6 +146,10 @@ impl App {
         if changed.is_empty() {
             return Ok(0);
         }
+        if changed.len() > PAGE {
+            // A bulk import: reading the stored vectors page by page beats a query per entry.
+            return self.load_vectors(encoder).await;
+        }
         let ids: HashSet<String> = changed.iter().map(|e| e.content.id.clone()).collect();
         let mut names = Names::default();
         let mut rows = Vec::new();
@@ -223,11 +223,6 @@ impl App {
                 Some((facts_of(entry, names), in_part_order(parts)))
             })
             .collect())
-    }
-
-    /// Installs `rows` as the whole searched set (benchmarks' borrowed vectors).
-    pub(super) fn install_vectors(&self, rows: Vec<(EntryFacts, Vec<Vec<f32>>)>) {
-        self.index.semantic.install(VectorSet::build(rows));
     }
 }
 

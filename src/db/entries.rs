@@ -69,6 +69,13 @@ impl KnowledgeFingerprint {
     pub fn as_text(&self) -> String {
         format!("{}:{}:{}", self.entries, self.revisions, self.last_update)
     }
+
+    /// Whether this state can be reached from one whose latest update was `high_water` with
+    /// `entries` entries by taking only the entries changed since (none went away, the clock
+    /// did not go back); otherwise whatever was derived from that state is rebuilt.
+    pub fn follows(&self, high_water: &str, entries: i64) -> bool {
+        self.last_update.as_str() >= high_water && self.entries >= entries
+    }
 }
 
 impl Db {
