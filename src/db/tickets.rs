@@ -11,10 +11,10 @@ use super::{from_json_text, to_json_text, Db};
 use crate::domain::access::Role;
 use crate::domain::date::{format_date, parse_date, parse_timestamp, timestamp};
 use crate::domain::ticket::{Channel, Resolution, TicketStatus, TicketType, Urgency};
-use crate::domain::ticket_record::{ExtensionRequest, HistoricTicket, Ticket, TicketEvent};
+use crate::domain::ticket_record::{ExtensionRequest, Ticket, TicketEvent};
 use crate::error::{AppError, AppResult};
 
-const COLUMNS: &str = "id, number, status, channel, ticket_type, urgency, caller_phone, \
+pub(super) const COLUMNS: &str = "id, number, status, channel, ticket_type, urgency, caller_phone, \
     caller_name, content, transcript, region, address, resolution, proposed_department, \
     department, co_departments, round, dispatched_at, due_at, accept_due_at, accepted_at, \
     replied_at, reply, extension_reason, extension_until, extensions, returns, merged_into, \
@@ -119,7 +119,7 @@ fn bind_all<'q, O>(
 }
 
 #[derive(sqlx::FromRow)]
-struct TicketRow {
+pub(super) struct TicketRow {
     id: String,
     number: String,
     status: String,
@@ -162,7 +162,7 @@ struct TicketRow {
     version: i64,
 }
 
-fn instant(text: Option<String>) -> Option<OffsetDateTime> {
+pub(super) fn instant(text: Option<String>) -> Option<OffsetDateTime> {
     text.as_deref().and_then(parse_timestamp)
 }
 
@@ -233,7 +233,7 @@ impl TryFrom<TicketRow> for Ticket {
 }
 
 #[derive(sqlx::FromRow)]
-struct EventRow {
+pub(super) struct EventRow {
     seq: i64,
     kind: String,
     actor: String,
@@ -527,53 +527,6 @@ impl Db {
             .await?;
         rows.into_iter().map(Ticket::try_from).collect()
     }
-
-    /// Stores imported historic tickets in one transaction; ids already present are kept as
-    /// they are. Returns how many were new.
-    pub async fn insert_ticket_history(
-        &self,
-        tickets: &[HistoricTicket],
-        source: &str,
-        now: &str,
-    ) -> AppResult<u64> {
-        let mut tx = self.pool.begin().await?;
-        let mut inserted = 0;
-        for t in tickets {
-            let result = sqlx::query(
-                "INSERT INTO ticket_history (id, content, ticket_type, department, created_at, source, imported_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(&t.id)
-            .bind(&t.content)
-            .bind(t.ticket_type.as_str())
-            .bind(&t.department)
-            .bind(&t.created_at)
-            .bind(source)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            inserted += result.rows_affected();
-        }
-        tx.commit().await?;
-        Ok(inserted)
-    }
-
-    /// What routing learns from: imported history and this service's closed tickets, each as
-    /// (text, the department that finally handled it).
-    pub async fn routing_lessons(&self) -> AppResult<Vec<(String, String)>> {
-        let mut lessons: Vec<(String, String)> =
-            sqlx::query_as("SELECT content, department FROM ticket_history ORDER BY id")
-                .fetch_all(&self.pool)
-                .await?;
-        let closed: Vec<(String, String)> = sqlx::query_as(
-            "SELECT content, department FROM tickets \
-             WHERE status = 'closed' AND resolution = 'dispatch' AND department IS NOT NULL ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        lessons.extend(closed);
-        Ok(lessons)
-    }
 }
 
 /// Replaces the ticket's rows of assisting departments with its current list.
@@ -613,97 +566,4 @@ async fn insert_event(
         .execute(&mut **tx)
         .await?;
     Ok(())
-}
-
-impl Db {
-    /// Every ticket created in `[from, to)`, oldest first, for period reports.
-    pub async fn tickets_created_between(
-        &self,
-        from: OffsetDateTime,
-        to: OffsetDateTime,
-    ) -> AppResult<Vec<Ticket>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM tickets WHERE created_at >= $1 AND created_at < $2 ORDER BY id"
-        );
-        let rows = sqlx::query_as::<_, TicketRow>(&sql)
-            .bind(timestamp(from))
-            .bind(timestamp(to))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.into_iter().map(Ticket::try_from).collect()
-    }
-
-    /// Events of the given kinds (or whose kind starts with `prefix%`) recorded in
-    /// `[from, to)`, with their ticket ids, in time order.
-    pub async fn ticket_events_between(
-        &self,
-        kind_pattern: &str,
-        from: OffsetDateTime,
-        to: OffsetDateTime,
-    ) -> AppResult<Vec<(String, TicketEvent)>> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            ticket_id: String,
-            #[sqlx(flatten)]
-            event: EventRow,
-        }
-        let rows = sqlx::query_as::<_, Row>(
-            "SELECT ticket_id, seq, kind, actor, role, department, from_status, to_status, note, data, at \
-             FROM ticket_events WHERE kind LIKE $1 AND at >= $2 AND at < $3 ORDER BY at, ticket_id, seq",
-        )
-        .bind(kind_pattern)
-        .bind(timestamp(from))
-        .bind(timestamp(to))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|row| Ok((row.ticket_id, TicketEvent::try_from(row.event)?)))
-            .collect()
-    }
-}
-
-impl Db {
-    /// (lead department, status, reply deadline) of every ticket a department is handling or
-    /// that awaits its callback, for warnings.
-    pub async fn open_deadlines(
-        &self,
-    ) -> AppResult<Vec<(String, TicketStatus, Option<OffsetDateTime>)>> {
-        let rows: Vec<(Option<String>, String, Option<String>)> = sqlx::query_as(
-            "SELECT department, status, due_at FROM tickets \
-             WHERE status IN ('dispatched', 'accepted', 'returned', 'replied')",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|(department, status, due)| {
-                Ok((
-                    department.unwrap_or_default(),
-                    TicketStatus::parse(&status)?,
-                    instant(due),
-                ))
-            })
-            .collect()
-    }
-}
-
-impl Db {
-    /// Changes whenever the department directory or what routing learns from changes.
-    pub async fn routing_stamp(&self) -> AppResult<String> {
-        let (departments, last_update): (i64, Option<String>) =
-            sqlx::query_as("SELECT COUNT(*), MAX(updated_at) FROM departments")
-                .fetch_one(&self.pool)
-                .await?;
-        let (history,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM ticket_history")
-            .fetch_one(&self.pool)
-            .await?;
-        let (closed,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM tickets WHERE status = 'closed' AND resolution = 'dispatch'",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(format!(
-            "{departments}/{}/{history}/{closed}",
-            last_update.unwrap_or_default()
-        ))
-    }
 }

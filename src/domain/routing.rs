@@ -16,6 +16,9 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::Department;
+use history::History;
+
+mod history;
 
 /// The general map shipped with the binary: standard department kinds of a Chinese city.
 pub const GENERAL_MAP: &str = include_str!("../../knowledge/routing/city_departments.jsonl");
@@ -194,7 +197,7 @@ impl Router {
         let profile = self.profile.scores(&chars);
         let top_profile = profile.iter().cloned().fold(0.0, f64::max);
         let (history_weight, margins, similar) = match &self.history {
-            Some(h) => (h.weight(), h.margins(&chars), h.similar(&chars, 5)),
+            Some(h) => (h.weight(), h.margins(text), h.similar(text, 5)),
             None => (0.0, vec![-1.0; n], Vec::new()),
         };
         let profile_weight = 1.0 - history_weight;
@@ -391,7 +394,7 @@ fn normalize(text: &str) -> Vec<char> {
 }
 
 /// Calls `f(n, hash)` for every character n-gram of length 1..=max_n.
-fn for_each_gram(chars: &[char], max_n: usize, mut f: impl FnMut(usize, u64)) {
+pub(super) fn for_each_gram(chars: &[char], max_n: usize, mut f: impl FnMut(usize, u64)) {
     for i in 0..chars.len() {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for (j, c) in chars[i..].iter().take(max_n).enumerate() {
@@ -472,219 +475,6 @@ impl Profile {
         }
         scores
     }
-}
-
-/// What routing history teaches: a linear classifier and an index of similar past tickets.
-struct History {
-    docs: Vec<(String, usize)>,
-    vocab: HashMap<u64, u32>,
-    idf: Vec<f32>,
-    /// Per feature, the non-negligible (department, weight) pairs; the last row is the bias.
-    weights: Vec<Vec<(u32, f32)>>,
-    bias: Vec<f32>,
-    /// Per feature of length ≥ 2, (ticket, tf-idf weight), for the nearest tickets.
-    postings: Vec<Vec<(u32, f32)>>,
-    departments: usize,
-}
-
-const SVM_C: f64 = 2.0;
-const SVM_EPOCHS: usize = 10;
-const HISTORY_GRAMS: usize = 3;
-
-type SparseVec = Vec<(u32, f32)>;
-
-impl History {
-    fn train(docs: &[(String, usize)], departments: usize) -> Option<History> {
-        if docs.is_empty() {
-            return None;
-        }
-        let mut vocab: HashMap<u64, u32> = HashMap::new();
-        let mut df: Vec<u32> = Vec::new();
-        let mut raw: Vec<Vec<(u32, f32, usize)>> = Vec::with_capacity(docs.len());
-        for (text, _) in docs {
-            let mut counts: HashMap<u32, (f32, usize)> = HashMap::new();
-            for_each_gram(&normalize(text), HISTORY_GRAMS, |n, h| {
-                let next = vocab.len() as u32;
-                let id = *vocab.entry(h).or_insert(next);
-                if id as usize == df.len() {
-                    df.push(0);
-                }
-                counts.entry(id).or_insert((0.0, n)).0 += 1.0;
-            });
-            for id in counts.keys() {
-                df[*id as usize] += 1;
-            }
-            let mut v: Vec<(u32, f32, usize)> =
-                counts.into_iter().map(|(id, (c, n))| (id, c, n)).collect();
-            v.sort_unstable_by_key(|x| x.0);
-            raw.push(v);
-        }
-        let n = docs.len() as f32;
-        let idf: Vec<f32> = df
-            .iter()
-            .map(|&d| ((1.0 + n) / (1.0 + d as f32)).ln() + 1.0)
-            .collect();
-        let vectors: Vec<SparseVec> = raw
-            .iter()
-            .map(|v| tfidf(v.iter().map(|&(id, c, _)| (id, c)), &idf))
-            .collect();
-        let mut postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); idf.len()];
-        for (i, (v, r)) in vectors.iter().zip(&raw).enumerate() {
-            for (&(id, w), &(_, _, len)) in v.iter().zip(r) {
-                if len >= 2 {
-                    postings[id as usize].push((i as u32, w));
-                }
-            }
-        }
-        let labels: Vec<usize> = docs.iter().map(|(_, d)| *d).collect();
-        let order = permutation(docs.len());
-        let mut weights: Vec<Vec<(u32, f32)>> = vec![Vec::new(); idf.len()];
-        let mut bias = vec![-1.0f32; departments];
-        for (class, b) in bias.iter_mut().enumerate() {
-            if !labels.contains(&class) {
-                continue;
-            }
-            let (w, wb) = train_class(&vectors, &labels, class, idf.len(), &order);
-            *b = wb;
-            for (id, x) in w.into_iter().enumerate() {
-                if x.abs() > 1e-3 {
-                    weights[id].push((class as u32, x));
-                }
-            }
-        }
-        Some(History {
-            docs: docs.to_vec(),
-            vocab,
-            idf,
-            weights,
-            bias,
-            postings,
-            departments,
-        })
-    }
-
-    /// How much history counts against the profile: grows with tickets per department.
-    fn weight(&self) -> f64 {
-        let n = self.docs.len() as f64;
-        n / (n + 5.0 * self.departments as f64)
-    }
-
-    fn vector(&self, chars: &[char]) -> (SparseVec, Vec<usize>) {
-        let mut counts: HashMap<u32, (f32, usize)> = HashMap::new();
-        for_each_gram(chars, HISTORY_GRAMS, |n, h| {
-            if let Some(&id) = self.vocab.get(&h) {
-                counts.entry(id).or_insert((0.0, n)).0 += 1.0;
-            }
-        });
-        let mut v: Vec<(u32, f32, usize)> =
-            counts.into_iter().map(|(id, (c, n))| (id, c, n)).collect();
-        v.sort_unstable_by_key(|x| x.0);
-        let lens = v.iter().map(|x| x.2).collect();
-        (tfidf(v.iter().map(|&(id, c, _)| (id, c)), &self.idf), lens)
-    }
-
-    fn margins(&self, chars: &[char]) -> Vec<f64> {
-        let (v, _) = self.vector(chars);
-        let mut m: Vec<f64> = self.bias.iter().map(|&b| b as f64).collect();
-        for (id, x) in v {
-            for &(c, w) in &self.weights[id as usize] {
-                m[c as usize] += (x * w) as f64;
-            }
-        }
-        m
-    }
-
-    /// The most similar past tickets (cosine over 2–3-grams), best first.
-    fn similar(&self, chars: &[char], k: usize) -> Vec<(usize, f32)> {
-        let (v, lens) = self.vector(chars);
-        let mut acc: HashMap<u32, f32> = HashMap::new();
-        for ((id, x), len) in v.into_iter().zip(lens) {
-            if len < 2 {
-                continue;
-            }
-            for &(doc, w) in &self.postings[id as usize] {
-                *acc.entry(doc).or_default() += x * w;
-            }
-        }
-        let mut best: Vec<(usize, f32)> = acc.into_iter().map(|(d, s)| (d as usize, s)).collect();
-        best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        best.truncate(k);
-        best
-    }
-}
-
-/// Sub-linear TF × IDF, L2-normalised.
-fn tfidf(counts: impl Iterator<Item = (u32, f32)>, idf: &[f32]) -> SparseVec {
-    let mut v: SparseVec = counts
-        .map(|(id, c)| (id, (1.0 + c.ln()) * idf[id as usize]))
-        .collect();
-    let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        for (_, x) in &mut v {
-            *x /= norm;
-        }
-    }
-    v
-}
-
-/// A fixed-seed permutation of 0..n (xorshift), so training is deterministic.
-fn permutation(n: usize) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..n).collect();
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    for i in (1..n).rev() {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        order.swap(i, (state % (i as u64 + 1)) as usize);
-    }
-    order
-}
-
-/// One-vs-rest L2-regularised squared-hinge SVM by dual coordinate descent (as liblinear),
-/// with a bias feature of value 1. Returns (weights, bias).
-fn train_class(
-    vectors: &[SparseVec],
-    labels: &[usize],
-    class: usize,
-    features: usize,
-    order: &[usize],
-) -> (Vec<f32>, f32) {
-    let diag = 0.5 / SVM_C;
-    let mut w = vec![0.0f64; features];
-    let mut b = 0.0f64;
-    let mut alpha = vec![0.0f64; vectors.len()];
-    let sq: Vec<f64> = vectors
-        .iter()
-        .map(|v| v.iter().map(|(_, x)| (*x as f64).powi(2)).sum::<f64>() + 1.0 + diag)
-        .collect();
-    for _ in 0..SVM_EPOCHS {
-        let mut largest_step = 0.0f64;
-        for &i in order {
-            let y = if labels[i] == class { 1.0 } else { -1.0 };
-            let dot: f64 = vectors[i]
-                .iter()
-                .map(|&(id, x)| w[id as usize] * x as f64)
-                .sum::<f64>()
-                + b;
-            let g = y * dot - 1.0 + diag * alpha[i];
-            let pg = if alpha[i] == 0.0 { g.min(0.0) } else { g };
-            if pg.abs() < 1e-12 {
-                continue;
-            }
-            let old = alpha[i];
-            alpha[i] = (old - g / sq[i]).max(0.0);
-            let step = (alpha[i] - old) * y;
-            largest_step = largest_step.max(step.abs());
-            for &(id, x) in &vectors[i] {
-                w[id as usize] += step * x as f64;
-            }
-            b += step;
-        }
-        if largest_step < 1e-4 {
-            break;
-        }
-    }
-    (w.into_iter().map(|x| x as f32).collect(), b as f32)
 }
 
 #[cfg(test)]
