@@ -236,3 +236,29 @@ fn history_chars(text: &str) -> Vec<char> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_text_keeps_punctuation_and_one_space() {
+        let chars: String = history_chars("  “台北人力银行”服务？\n\t介绍 ABC ")
+            .into_iter()
+            .collect();
+        assert_eq!(chars, "“台北人力银行”服务？ 介绍 abc");
+    }
+
+    #[test]
+    fn a_question_mark_is_a_feature_of_past_tickets() {
+        let docs = vec![
+            ("办理时间？".to_string(), 0),
+            ("办理时间？".to_string(), 0),
+            ("办理时间公告".to_string(), 1),
+            ("办理时间公告".to_string(), 1),
+        ];
+        let history = History::train(&docs, 2).expect("trained");
+        let asked = history.margins("时间？");
+        assert!(asked[0] > asked[1], "{asked:?}");
+    }
+}
