@@ -219,10 +219,11 @@ fn train_class(
     (w.into_iter().map(|x| x as f32).collect(), b as f32)
 }
 
-/// Lower-cased text with runs of white space made one space. Unlike the directory profile's normalisation it keeps
-/// punctuation: how a caller or a past system wrote a matter (a question mark, 「」, a
-/// bracketed form name) tells which office usually gets it. On the Taipei history this is
-/// the usual character n-gram classifier's input, and dropping punctuation cost about a point.
+/// Lower-cased text with runs of white space made one space. Unlike the directory profile's
+/// normalisation it keeps punctuation: how a caller or a past system wrote a matter (a
+/// question mark, 「」, a bracketed form name) tells which office usually gets it. It is the
+/// usual character n-gram classifier's input; on the Taipei history, dropping punctuation
+/// cost about a point.
 fn history_chars(text: &str) -> Vec<char> {
     let mut out = Vec::with_capacity(text.len());
     for c in text.trim().chars().flat_map(char::to_lowercase) {
