@@ -115,10 +115,16 @@ impl History {
         (tfidf(v.iter().map(|&(id, c, _)| (id, c)), &self.idf), lens)
     }
 
-    pub(super) fn margins(&self, text: &str) -> Vec<f64> {
-        let (v, _) = self.vector(&history_chars(text));
+    /// Each department's SVM margin for a ticket text, and the `k` most similar past tickets;
+    /// the text is read once for both.
+    pub(super) fn assess(&self, text: &str, k: usize) -> (Vec<f64>, Vec<(usize, f32)>) {
+        let (v, lens) = self.vector(&history_chars(text));
+        (self.margins(&v), self.similar(&v, &lens, k))
+    }
+
+    fn margins(&self, v: &SparseVec) -> Vec<f64> {
         let mut m: Vec<f64> = self.bias.iter().map(|&b| b as f64).collect();
-        for (id, x) in v {
+        for &(id, x) in v {
             for &(c, w) in &self.weights[id as usize] {
                 m[c as usize] += (x * w) as f64;
             }
@@ -127,10 +133,9 @@ impl History {
     }
 
     /// The most similar past tickets (cosine over 2–3-grams), best first.
-    pub(super) fn similar(&self, text: &str, k: usize) -> Vec<(usize, f32)> {
-        let (v, lens) = self.vector(&history_chars(text));
+    fn similar(&self, v: &SparseVec, lens: &[usize], k: usize) -> Vec<(usize, f32)> {
         let mut acc: HashMap<u32, f32> = HashMap::new();
-        for ((id, x), len) in v.into_iter().zip(lens) {
+        for (&(id, x), &len) in v.iter().zip(lens) {
             if len < 2 {
                 continue;
             }
@@ -259,7 +264,7 @@ mod tests {
             ("办理时间公告".to_string(), 1),
         ];
         let history = History::train(&docs, 2).expect("trained");
-        let asked = history.margins("时间？");
+        let (asked, _) = history.assess("时间？", 0);
         assert!(asked[0] > asked[1], "{asked:?}");
     }
 }
