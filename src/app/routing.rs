@@ -1,7 +1,8 @@
 //! Routing suggestions (智能派单): which department should handle a call, from the city's
 //! department directory matched to the general map of city departments, the departments of the
-//! knowledge entries the text matches, and what closed tickets teach. The router is rebuilt
-//! when the directory or the ticket history changes.
+//! knowledge entries the text matches, and what closed tickets teach (their words and, once
+//! nearly all are embedded, their sentence vectors). The router is rebuilt when the directory,
+//! the ticket history or the history's vectors change.
 
 use std::sync::{Arc, RwLock};
 
@@ -9,7 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::App;
 use crate::domain::access::{Identity, Role};
-use crate::domain::routing::{builtin_kinds, parse_kinds, Router, Signal, Suggestion};
+use crate::domain::routing::{
+    builtin_kinds, parse_kinds, vectors_usable, Router, Signal, Suggestion,
+};
 use crate::domain::search::{SearchRequest, MAX_QUERY_CHARS};
 use crate::error::{AppError, AppResult, Code};
 use crate::search::SearchResults;
@@ -93,28 +96,55 @@ impl RoutingDesk<'_> {
     /// Rebuilds the router when the directory or the history changed since it was built.
     /// Returns whether it rebuilt.
     pub async fn refresh(&self) -> AppResult<bool> {
-        let stamp = self.app.db.routing_stamp().await?;
+        let model = self
+            .app
+            .index
+            .semantic
+            .encoder()
+            .map(|e| e.digest().to_string());
+        let vectors = match &model {
+            Some(model) => {
+                let (lessons, covered) = self.app.db.lesson_vector_coverage(model).await?;
+                vectors_usable(lessons, covered)
+            }
+            None => false,
+        };
+        let stamp = format!("{}/{vectors}", self.app.db.routing_stamp().await?);
         if self.app.router.stamp().as_deref() == Some(stamp.as_str()) {
             return Ok(false);
         }
         let departments = self.app.db.departments().await?;
-        let lessons = self.app.db.routing_lessons().await?;
+        let lessons = self
+            .app
+            .db
+            .routing_lessons(model.as_deref().filter(|_| vectors))
+            .await?;
         let kinds = self.kinds()?;
         let started = std::time::Instant::now();
         let history = lessons.len();
         let router = tokio::task::spawn_blocking(move || {
             Router::builder(&departments, &kinds)
-                .history(lessons.iter().map(|(t, d)| (t.as_str(), d.as_str())))
+                .history_with_vectors(
+                    lessons
+                        .iter()
+                        .map(|l| (l.text.as_str(), l.department.as_str(), l.vector.as_deref())),
+                )
                 .build()
         })
         .await?;
         tracing::info!(
             history,
+            vectors = router.uses_vectors(),
             took_ms = started.elapsed().as_millis() as u64,
             "routing model built"
         );
         self.app.router.set(stamp, router);
         Ok(true)
+    }
+
+    /// Whether the current router learnt from the history's sentence vectors.
+    pub fn learns_from_vectors(&self) -> bool {
+        self.app.router.get().is_some_and(|r| r.uses_vectors())
     }
 
     /// The general map of city departments: `knowledge/routing/city_departments.jsonl`, or the
@@ -189,10 +219,22 @@ impl RoutingDesk<'_> {
         let model = router.clone();
         let text = text.to_string();
         let ticket_type = ticket_type.map(str::to_string);
+        let index = self.app.index.clone();
+        let q = request.q.clone();
         let suggestions: Vec<Suggestion> = self
             .app
             .run_search_then(request, move |results| {
-                model.suggest(&text, ticket_type.as_deref(), &entry_signals(&results))
+                // The search just embedded the same words: the vector comes from its cache.
+                let vector = model
+                    .uses_vectors()
+                    .then(|| index.semantic.query_vector(&q))
+                    .flatten();
+                model.suggest_with_vector(
+                    &text,
+                    ticket_type.as_deref(),
+                    &entry_signals(&results),
+                    vector.as_deref().map(Vec::as_slice),
+                )
             })
             .await?;
         Ok(suggestions

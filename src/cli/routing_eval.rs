@@ -11,7 +11,10 @@ use serde::Deserialize;
 use crate::config::Config;
 use crate::domain::routing::{builtin_kinds, parse_kinds, DepartmentKind, Router};
 use crate::domain::Department;
+use crate::embed::model_file::model_path;
+use crate::embed::Encoder;
 use crate::error::{AppError, AppResult, Code};
+use crate::search::question_vector;
 
 #[derive(Args, Debug)]
 pub struct RoutingEvalArgs {
@@ -35,6 +38,16 @@ pub struct RoutingEvalArgs {
     /// Taipei questions (`bureau question` per line, Traditional Chinese): learn and route
     #[arg(long)]
     pub taipei: Option<PathBuf>,
+    /// With --taipei: skip the sentence vectors even when the model is installed
+    #[arg(long)]
+    pub no_vectors: bool,
+    /// With --taipei: keep the questions' vectors in FILE (read back when it holds them)
+    #[arg(long)]
+    pub vector_cache: Option<PathBuf>,
+    /// With --taipei: split the learnt part again and route its last share instead, to choose
+    /// settings without looking at the routed questions
+    #[arg(long)]
+    pub validate: bool,
 }
 
 #[derive(Deserialize)]
@@ -86,7 +99,12 @@ pub async fn run(config: Config, args: RoutingEvalArgs) -> AppResult<ExitCode> {
         None => builtin_kinds(),
     };
     if let Some(path) = &args.taipei {
-        return taipei(path, args.split, &kinds);
+        let encoder = if args.no_vectors {
+            None
+        } else {
+            Encoder::open(&model_path(&config.model_dir)).ok()
+        };
+        return taipei(path, &args, &kinds, encoder.as_ref());
     }
     let Some(file) = &args.file else {
         return Err(invalid("需要标注文件 FILE 或 --taipei PATH"));
@@ -202,8 +220,15 @@ fn keyword_baseline(directory: &[Department], text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Learns from a share of the Taipei questions (converted to Simplified) and routes the rest.
-fn taipei(path: &Path, split: f64, kinds: &[DepartmentKind]) -> AppResult<ExitCode> {
+/// Learns from a share of the Taipei questions (converted to Simplified) and routes the rest;
+/// with the model, also with every question's sentence vector (as routing in service does).
+fn taipei(
+    path: &Path,
+    args: &RoutingEvalArgs,
+    kinds: &[DepartmentKind],
+    encoder: Option<&Encoder>,
+) -> AppResult<ExitCode> {
+    let split = args.split.clamp(0.05, 0.95);
     let text = zhconv::zhconv(&read(path)?, zhconv::Variant::ZhHans);
     let mut rows: Vec<(String, String)> = text
         .lines()
@@ -212,7 +237,22 @@ fn taipei(path: &Path, split: f64, kinds: &[DepartmentKind]) -> AppResult<ExitCo
         .filter(|(q, b)| !q.is_empty() && !b.is_empty())
         .collect();
     shuffle(&mut rows);
-    let cut = ((rows.len() as f64) * split.clamp(0.05, 0.95)) as usize;
+    let learnt = ((rows.len() as f64) * split) as usize;
+    let mut vectors = match encoder {
+        Some(encoder) => Some(taipei_vectors(
+            encoder,
+            &rows,
+            args.vector_cache.as_deref(),
+        )?),
+        None => None,
+    };
+    if args.validate {
+        rows.truncate(learnt);
+        if let Some(v) = &mut vectors {
+            v.truncate(learnt);
+        }
+    }
+    let cut = ((rows.len() as f64) * split) as usize;
     let (train, test) = rows.split_at(cut);
     let mut bureaus: Vec<&str> = rows.iter().map(|(_, b)| b.as_str()).collect();
     bureaus.sort_unstable();
@@ -256,14 +296,78 @@ fn taipei(path: &Path, split: f64, kinds: &[DepartmentKind]) -> AppResult<ExitCo
         nearest.add(&nearest_ticket(train, &call.text), &call.department);
         directory_only.add(&ranked(&no_history, &call.text, None), &call.department);
     }
-    println!("{}", ours.line("ours (history + map)"));
-    println!("{}", directory_only.line("map and names only"));
-    println!("{}", nearest.line("baseline: shared bigrams"));
     println!(
         "{:.2} ms per call (all three)",
         started.elapsed().as_secs_f64() * 1000.0 / calls.len().max(1) as f64
     );
+    if let Some(vectors) = &vectors {
+        let (learnt, routed) = vectors.split_at(cut);
+        let router = Router::builder(&directory, kinds)
+            .history_with_vectors(
+                train
+                    .iter()
+                    .zip(learnt)
+                    .map(|((q, b), v)| (q.as_str(), b.as_str(), Some(v.as_slice()))),
+            )
+            .build();
+        let mut dense = Tally::default();
+        for (call, v) in calls.iter().zip(routed) {
+            let ranked: Vec<String> = router
+                .suggest_with_vector(&call.text, None, &[], Some(v))
+                .into_iter()
+                .map(|s| s.department)
+                .collect();
+            dense.add(&ranked, &call.department);
+        }
+        println!("{}", dense.line("ours (history + vectors)"));
+    }
+    println!("{}", ours.line("ours (history + map)"));
+    println!("{}", directory_only.line("map and names only"));
+    println!("{}", nearest.line("baseline: shared bigrams"));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every question's sentence vector, as search and routing embed a question, with progress;
+/// read from `cache` when it holds as many vectors as there are questions, else computed
+/// and written there (little-endian f32, 384 per question).
+fn taipei_vectors(
+    encoder: &Encoder,
+    rows: &[(String, String)],
+    cache: Option<&Path>,
+) -> AppResult<Vec<Vec<f32>>> {
+    let dim = encoder.dim();
+    if let Some(bytes) = cache.and_then(|p| std::fs::read(p).ok()) {
+        if bytes.len() == rows.len() * dim * 4 {
+            let values: Vec<f32> = bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
+            return Ok(values.chunks(dim).map(<[f32]>::to_vec).collect());
+        }
+    }
+    let started = Instant::now();
+    let mut vectors = Vec::with_capacity(rows.len());
+    for (i, (q, _)) in rows.iter().enumerate() {
+        vectors.push(question_vector(encoder, q));
+        if (i + 1) % 500 == 0 || i + 1 == rows.len() {
+            eprintln!(
+                "已向量化 {}/{} 条（{:.0} s）",
+                i + 1,
+                rows.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    if let Some(path) = cache {
+        let bytes: Vec<u8> = vectors
+            .iter()
+            .flatten()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
+        std::fs::write(path, bytes)
+            .map_err(|e| invalid(format!("无法写入 {}：{e}", path.display())))?;
+    }
+    Ok(vectors)
 }
 
 /// Baseline: the bureaus of the past questions sharing the most character bigrams.

@@ -36,6 +36,7 @@ pub use feedback::{NewFeedback, TaskFilter, TaskRow};
 pub use gaps::{GapMember, GapRow, GapSampleRow, NewObservation, PendingObservation, Placed};
 pub use hot_topics::{SearchNeedCount, TicketNeedCount};
 pub use meta::REINDEX_GENERATION;
+pub use routing_history::{RoutingLesson, UnembeddedLesson};
 pub use searches::{SearchFilter, SearchRecord};
 pub use ticket_batch::TicketWrite;
 pub use tickets::TicketFilter;

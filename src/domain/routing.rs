@@ -5,8 +5,9 @@
 //!   department kinds it is matched to (the general map, `knowledge/routing/city_departments.jsonl`)
 //!   and optionally its knowledge entries; scored with BM25 over character 1–2-grams;
 //! - optionally routing history (ticket text, department that handled it): a one-vs-rest linear
-//!   SVM (squared hinge, dual coordinate descent) over TF-IDF character 1–3-grams, plus the most
-//!   similar past tickets for the reason;
+//!   SVM (squared hinge, dual coordinate descent) over TF-IDF character 1–3-grams and, when the
+//!   past tickets have sentence vectors, those vectors, plus the most similar past tickets for
+//!   the reason;
 //! - candidate signals from the caller (search hits, nearest entries by embeddings).
 //!
 //! Everything is deterministic: no randomness beyond a fixed-seed permutation in training.
@@ -14,6 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Department;
+pub use history::vectors_usable;
 use history::History;
 use profile::Profile;
 
@@ -74,6 +76,8 @@ pub struct RouterBuilder {
     assigned: Vec<Vec<usize>>,
     phrases: Vec<Vec<Phrase>>,
     history: Vec<(String, usize)>,
+    /// Aligned with `history`: each past ticket's sentence vector, where known.
+    history_vectors: Vec<Option<Vec<f32>>>,
 }
 
 #[derive(Clone, Debug)]
@@ -100,10 +104,21 @@ impl RouterBuilder {
 
     /// Adds routing history: (ticket text, code of the department that finally handled it).
     /// Tickets of departments outside the directory are ignored.
-    pub fn history<'a>(mut self, tickets: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        for (text, department) in tickets {
+    pub fn history<'a>(self, tickets: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        self.history_with_vectors(tickets.into_iter().map(|(t, d)| (t, d, None)))
+    }
+
+    /// Adds routing history with each ticket's sentence vector where known (the question
+    /// embedding search uses). The vectors become features when nearly every ticket has one;
+    /// suggestions then want the ticket's vector too ([`Router::suggest_with_vector`]).
+    pub fn history_with_vectors<'a>(
+        mut self,
+        tickets: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a [f32]>)>,
+    ) -> Self {
+        for (text, department, vector) in tickets {
             if let Some(d) = self.index_of(department) {
                 self.history.push((text.to_string(), d));
+                self.history_vectors.push(vector.map(<[f32]>::to_vec));
             }
         }
         self
@@ -115,7 +130,7 @@ impl RouterBuilder {
 
     pub fn build(self) -> Router {
         let profile = Profile::build(&self.phrases);
-        let history = History::train(&self.history, self.departments.len());
+        let history = History::train(&self.history, &self.history_vectors, self.departments.len());
         Router {
             departments: self.departments,
             kinds: self.kinds,
@@ -153,6 +168,7 @@ impl Router {
             assigned,
             phrases,
             history: Vec::new(),
+            history_vectors: Vec::new(),
         }
     }
 
@@ -183,13 +199,30 @@ impl Router {
         self.history.as_ref().map_or(0, |h| h.docs.len())
     }
 
+    /// Whether the history model learnt from sentence vectors (and so wants the ticket's).
+    pub fn uses_vectors(&self) -> bool {
+        self.history.as_ref().is_some_and(History::uses_vectors)
+    }
+
     /// Departments for a ticket, best first (at most ten, only those with some evidence).
     /// `ticket_type` (投诉/咨询…) is accepted for the API's sake and does not change scores.
     pub fn suggest(
         &self,
         text: &str,
+        ticket_type: Option<&str>,
+        extra: &[Signal],
+    ) -> Vec<Suggestion> {
+        self.suggest_with_vector(text, ticket_type, extra, None)
+    }
+
+    /// As [`Router::suggest`], with the ticket's sentence vector for a history model that
+    /// learnt from vectors (ignored otherwise).
+    pub fn suggest_with_vector(
+        &self,
+        text: &str,
         _ticket_type: Option<&str>,
         extra: &[Signal],
+        vector: Option<&[f32]>,
     ) -> Vec<Suggestion> {
         let n = self.departments.len();
         let chars = normalize(text);
@@ -198,7 +231,7 @@ impl Router {
         let top_profile = profile.iter().cloned().fold(0.0, f64::max);
         let (history_weight, margins, similar) = match &self.history {
             Some(h) => {
-                let (margins, similar) = h.assess(text, 5);
+                let (margins, similar) = h.assess(text, vector, 5);
                 (h.weight(), margins, similar)
             }
             None => (0.0, vec![-1.0; n], Vec::new()),

@@ -201,12 +201,17 @@ impl Semantic {
         if let Some(v) = self.cache.get(q) {
             return Some(v);
         }
-        // A transcript is embedded by the part the lexical stage reads: what the call ends on.
-        let asked = super::analysis::searched_part(q);
-        let v = Arc::new(encoder.embed_query_with(asked, LongText::KeepEnd));
+        let v = Arc::new(question_vector(&encoder, q));
         self.cache.insert(q.to_string(), v.clone());
         Some(v)
     }
+}
+
+/// The vector search embeds a question or a transcript with (routing reads tickets the same
+/// way): what the lexical stage reads, that is what the call ends on, as a question.
+pub fn question_vector(encoder: &Encoder, q: &str) -> Vec<f32> {
+    let asked = super::analysis::searched_part(q);
+    encoder.embed_query_with(asked, LongText::KeepEnd)
 }
 
 #[cfg(test)]

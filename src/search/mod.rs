@@ -23,7 +23,8 @@ mod weigh;
 mod word_set;
 
 pub use dense::{
-    facts_from, facts_of, parts, Part, Semantic, SemanticState, SemanticStatus, PART_NAMES,
+    facts_from, facts_of, parts, question_vector, Part, Semantic, SemanticState, SemanticStatus,
+    PART_NAMES,
 };
 pub use lexicon::{read_dir_texts, Lexicon, DICTIONARY_FILES};
 pub use pipeline::{RankedEntry, SearchResults, Signals, Stage};

@@ -183,3 +183,49 @@ fn routing_quality_floors_on_both_call_sets() {
         );
     }
 }
+
+both_engines! {
+    async fn lesson_vectors_are_stored_by_model_and_read_back(engine: Engine) {
+        use hotline::domain::ticket::TicketType;
+        use hotline::domain::ticket_record::HistoricTicket;
+        let setup = Setup::new(&engine, Knowledge::Real);
+        let db = setup.db.connect().await;
+        let now = "2026-01-01T00:00:00.000Z";
+        let tickets: Vec<HistoricTicket> = ["H1", "H2", "H3"]
+            .iter()
+            .map(|id| HistoricTicket {
+                id: id.to_string(),
+                content: format!("{id} 展会摊位费怎么收"),
+                ticket_type: TicketType::Consultation,
+                department: "SWJ".into(),
+                created_at: "2025-05-01".into(),
+            })
+            .collect();
+        db.insert_ticket_history(&tickets, "test", now).await.unwrap();
+        assert_eq!(db.lesson_vector_coverage("digest-a").await.unwrap(), (3, 0));
+        let pending = db.lessons_without_vectors("digest-a", 2).await.unwrap();
+        assert_eq!(
+            pending.iter().map(|(s, id, _)| (*s, id.as_str())).collect::<Vec<_>>(),
+            vec![("history", "H1"), ("history", "H2")],
+            "a page at a time, in id order"
+        );
+        let saved = vec![("history", "H2".to_string(), vec![0.25, -0.5, 0.125])];
+        db.save_lesson_vectors("digest-a", &saved, now).await.unwrap();
+        db.save_lesson_vectors("digest-a", &saved, now).await.unwrap();
+        assert_eq!(db.lesson_vector_coverage("digest-a").await.unwrap(), (3, 1));
+        assert_eq!(db.lesson_vector_coverage("digest-b").await.unwrap(), (3, 0));
+        let left = db.lessons_without_vectors("digest-a", 10).await.unwrap();
+        assert_eq!(left.len(), 2);
+        let lessons = db.routing_lessons(Some("digest-a")).await.unwrap();
+        assert_eq!(lessons.len(), 3);
+        assert_eq!(lessons[1].vector, Some(vec![0.25, -0.5, 0.125]));
+        assert_eq!(lessons[0].vector, None);
+        assert!(db
+            .routing_lessons(None)
+            .await
+            .unwrap()
+            .iter()
+            .all(|l| l.vector.is_none()));
+        db.close().await;
+    }
+}

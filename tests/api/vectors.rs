@@ -1,6 +1,7 @@
 //! Entry vectors follow the published entries: a first pass embeds and stores every entry, a
-//! later pass embeds only what changed, and a pass with nothing changed does nothing. Runs when
-//! the embedding model is installed (`hotline model fetch`); prints a skip line otherwise.
+//! later pass embeds only what changed, and a pass with nothing changed does nothing; routing
+//! history is embedded and, once covered, learnt from. Runs when the embedding model is
+//! installed (`hotline model fetch`); prints a skip line otherwise.
 
 use hotline::app::App;
 use hotline::config::SemanticMode;
@@ -80,5 +81,86 @@ async fn entry_vectors_follow_published_changes() {
         .cosine_of(&probe, "FX-GJJ-001", 1)
         .expect("unchanged");
     assert!(now > other, "the new text is searched: {now} vs {other}");
+    app.close().await;
+}
+
+#[tokio::test]
+async fn routing_history_is_embedded_and_learnt_from() {
+    if !model_path(&model_dir()).is_file() {
+        eprintln!("skipped: no embedding model in {}", model_dir().display());
+        return;
+    }
+    let setup = Setup::new(&Engine::Sqlite, Knowledge::Fixture(standard_fixture()));
+    let departments = setup.knowledge_dir.join("departments.jsonl");
+    setup.hotline_ok(["import", departments.to_str().unwrap()]);
+    let said = [
+        ("SWJ", "展会摊位费怎么收"),
+        ("SWJ", "商场促销活动备案找谁"),
+        ("SWJ", "参加展销会要交多少钱"),
+        ("SBZX", "退休金什么时候发放"),
+        ("SBZX", "养老保险断缴了能补吗"),
+        ("SBZX", "失业保险金怎么领"),
+    ];
+    let lines: String = (0..12)
+        .map(|i| {
+            let (department, content) = said[i % said.len()];
+            format!(
+                "{{\"id\":\"H{i}\",\"content\":\"{content}\",\"type\":\"咨询\",\"department\":\"{department}\",\"created_at\":\"2025-05-01\"}}\n"
+            )
+        })
+        .collect();
+    let history = setup.path().join("history.jsonl");
+    std::fs::write(&history, lines).unwrap();
+    setup.hotline_ok(["import-tickets", history.to_str().unwrap()]);
+
+    let config = hotline::config::Config {
+        semantic: SemanticMode::On,
+        model_dir: model_dir(),
+        ..setup.config()
+    };
+    let app = App::open(config).await.expect("open the app");
+    let encoder = app
+        .open_encoder(1, false)
+        .await
+        .expect("open the model")
+        .expect("the model is installed");
+    assert_eq!(app.lesson_vector_coverage(&encoder).await.unwrap(), (12, 0));
+    app.routing()
+        .refresh()
+        .await
+        .expect("a lexical router first");
+    assert!(!app.routing().learns_from_vectors());
+
+    assert_eq!(app.embed_lessons(&encoder).await.unwrap(), 12);
+    assert_eq!(app.embed_lessons(&encoder).await.unwrap(), 0, "all stored");
+    assert_eq!(
+        app.lesson_vector_coverage(&encoder).await.unwrap(),
+        (12, 12)
+    );
+    assert!(
+        app.routing().refresh().await.unwrap(),
+        "vectors change the model"
+    );
+    assert!(app.routing().learns_from_vectors());
+    assert!(
+        !app.routing().refresh().await.unwrap(),
+        "nothing changed since"
+    );
+
+    let lessons = app
+        .db
+        .routing_lessons(Some(encoder.digest()))
+        .await
+        .unwrap();
+    assert!(lessons
+        .iter()
+        .all(|l| l.vector.as_ref().map(Vec::len) == Some(384)));
+    assert!(app
+        .db
+        .routing_lessons(None)
+        .await
+        .unwrap()
+        .iter()
+        .all(|l| l.vector.is_none()));
     app.close().await;
 }
