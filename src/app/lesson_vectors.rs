@@ -17,10 +17,17 @@ const BATCH: usize = 16;
 
 impl App {
     /// Embeds and stores up to one pass of lessons lacking a vector under `encoder`'s model.
-    /// Returns how many were embedded.
+    /// Returns how many were embedded. Once every lesson has one, later calls only compare
+    /// the routing stamp until the history or the closed tickets change.
     pub async fn embed_lessons(&self, encoder: &Arc<Encoder>) -> AppResult<usize> {
         let model = encoder.digest().to_string();
+        let mut done = self.lessons_embedded.lock().await;
+        let stamp = (model.clone(), self.db.routing_stamp().await?);
+        if done.as_ref() == Some(&stamp) {
+            return Ok(0);
+        }
         let pending = self.db.lessons_without_vectors(&model, PASS).await?;
+        let last_pass = pending.len() < PASS;
         let mut embedded = 0;
         for batch in pending.chunks(BATCH) {
             let texts: Vec<String> = batch.iter().map(|(_, _, text)| text.clone()).collect();
@@ -41,6 +48,9 @@ impl App {
                 .save_lesson_vectors(&model, &rows, &now_timestamp())
                 .await?;
             embedded += rows.len();
+        }
+        if last_pass {
+            *done = Some(stamp);
         }
         Ok(embedded)
     }

@@ -68,6 +68,8 @@ pub struct App {
     dictionaries_stamp: tokio::sync::Mutex<String>,
     /// What the searched entry vectors reflect; held while they are brought up to date.
     vector_stamp: tokio::sync::Mutex<Option<vector_sync::VectorStamp>>,
+    /// (model, routing stamp) when every lesson last had a vector; held while embedding them.
+    lessons_embedded: tokio::sync::Mutex<Option<(String, String)>>,
     /// The knowledge-gap grouping state, one pass at a time.
     gap_worker: tokio::sync::Mutex<GapWorker>,
 }
@@ -123,6 +125,7 @@ impl App {
             router: routing::RouterCell::default(),
             dictionaries_stamp: tokio::sync::Mutex::new(dictionaries_stamp),
             vector_stamp: tokio::sync::Mutex::new(None),
+            lessons_embedded: tokio::sync::Mutex::new(None),
             gap_worker: tokio::sync::Mutex::new(GapWorker::default()),
         })
     }
