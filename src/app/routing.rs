@@ -102,14 +102,18 @@ impl RoutingDesk<'_> {
             .semantic
             .encoder()
             .map(|e| e.digest().to_string());
-        let vectors = match &model {
+        // Rebuilt when the vectors become usable and again when every lesson has one.
+        let (vectors, complete) = match &model {
             Some(model) => {
                 let (lessons, covered) = self.app.db.lesson_vector_coverage(model).await?;
-                vectors_usable(lessons, covered)
+                (vectors_usable(lessons, covered), covered == lessons)
             }
-            None => false,
+            None => (false, false),
         };
-        let stamp = format!("{}/{vectors}", self.app.db.routing_stamp().await?);
+        let stamp = format!(
+            "{}/{vectors}/{complete}",
+            self.app.db.routing_stamp().await?
+        );
         if self.app.router.stamp().as_deref() == Some(stamp.as_str()) {
             return Ok(false);
         }
