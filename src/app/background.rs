@@ -157,15 +157,29 @@ async fn group_gaps(app: Arc<App>) {
 /// How often routing checks whether its model is stale.
 const ROUTING_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
 
+/// A rebuild that took T waits this many times T before the next one, so that training on a
+/// large history (with sentence vectors, tens of seconds per 10,000 tickets) never takes more
+/// than a tenth of the machine from search while tickets keep closing.
+const ROUTING_REST_FACTOR: u32 = 9;
+
 /// Rebuilds the routing model when the directory or the ticket history changed (imports,
 /// tickets closed, other replicas).
 async fn refresh_routing(app: Arc<App>) {
     let mut ticker = ticker(ROUTING_REFRESH_INTERVAL);
     ticker.tick().await;
+    let mut rest_until = tokio::time::Instant::now();
     loop {
         ticker.tick().await;
-        if let Err(err) = app.routing().refresh().await {
-            tracing::warn!(code = err.code.as_str(), message = %err.message, "routing refresh failed");
+        if tokio::time::Instant::now() < rest_until {
+            continue;
+        }
+        let started = tokio::time::Instant::now();
+        match app.routing().refresh().await {
+            Ok(true) => rest_until = started + started.elapsed() * (ROUTING_REST_FACTOR + 1),
+            Ok(false) => {}
+            Err(err) => {
+                tracing::warn!(code = err.code.as_str(), message = %err.message, "routing refresh failed")
+            }
         }
     }
 }
