@@ -191,8 +191,18 @@ fn report(router: &Router, directory: &[Department], calls: &[Labelled]) {
 
 /// The suggested department codes, best first.
 fn ranked(router: &Router, text: &str, ticket_type: Option<&str>) -> Vec<String> {
+    ranked_with(router, text, ticket_type, None)
+}
+
+/// The suggested department codes for a text and its sentence vector, best first.
+fn ranked_with(
+    router: &Router,
+    text: &str,
+    ticket_type: Option<&str>,
+    vector: Option<&[f32]>,
+) -> Vec<String> {
     router
-        .suggest(text, ticket_type, &[])
+        .suggest_with_vector(text, ticket_type, &[], vector)
         .into_iter()
         .map(|s| s.department)
         .collect()
@@ -312,12 +322,10 @@ fn taipei(
             .build();
         let mut dense = Tally::default();
         for (call, v) in calls.iter().zip(routed) {
-            let ranked: Vec<String> = router
-                .suggest_with_vector(&call.text, None, &[], Some(v))
-                .into_iter()
-                .map(|s| s.department)
-                .collect();
-            dense.add(&ranked, &call.department);
+            dense.add(
+                &ranked_with(&router, &call.text, None, Some(v)),
+                &call.department,
+            );
         }
         println!("{}", dense.line("ours (history + vectors)"));
     }

@@ -24,8 +24,13 @@ pub struct RoutingLesson {
 /// A lesson without a vector under some model: (source, id, text).
 pub type UnembeddedLesson = (&'static str, String, String);
 
+/// The closed tickets routing learns from (`tickets t`).
 const CLOSED: &str =
     "t.status = 'closed' AND t.resolution = 'dispatch' AND t.department IS NOT NULL";
+/// A stored vector `v` of history row `h` / closed ticket `t` under model `$1`; the sources
+/// spelled as [`HISTORY_SOURCE`] and [`TICKET_SOURCE`].
+const HISTORY_VECTOR: &str = "v.source = 'history' AND v.id = h.id AND v.model = $1";
+const TICKET_VECTOR: &str = "v.source = 'ticket' AND v.id = t.id AND v.model = $1";
 
 impl Db {
     /// Stores imported historic tickets in one transaction; ids already present are kept as
@@ -62,17 +67,17 @@ impl Db {
     /// with its vector under `model` where stored (none when `model` is `None`).
     pub async fn routing_lessons(&self, model: Option<&str>) -> AppResult<Vec<RoutingLesson>> {
         let model = model.unwrap_or_default();
-        let mut rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        let mut rows: Vec<(String, String, Option<String>)> = sqlx::query_as(&format!(
             "SELECT h.content, h.department, v.vector FROM ticket_history h \
-             LEFT JOIN ticket_vectors v ON v.source = 'history' AND v.id = h.id AND v.model = $1 \
-             ORDER BY h.id",
-        )
+             LEFT JOIN ticket_vectors v ON {HISTORY_VECTOR} \
+             ORDER BY h.id"
+        ))
         .bind(model)
         .fetch_all(&self.pool)
         .await?;
         let closed: Vec<(String, String, Option<String>)> = sqlx::query_as(&format!(
             "SELECT t.content, t.department, v.vector FROM tickets t \
-             LEFT JOIN ticket_vectors v ON v.source = 'ticket' AND v.id = t.id AND v.model = $1 \
+             LEFT JOIN ticket_vectors v ON {TICKET_VECTOR} \
              WHERE {CLOSED} ORDER BY t.id"
         ))
         .bind(model)
@@ -96,11 +101,11 @@ impl Db {
         limit: usize,
     ) -> AppResult<Vec<UnembeddedLesson>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let history: Vec<(String, String)> = sqlx::query_as(
+        let history: Vec<(String, String)> = sqlx::query_as(&format!(
             "SELECT h.id, h.content FROM ticket_history h WHERE NOT EXISTS \
-             (SELECT 1 FROM ticket_vectors v WHERE v.source = 'history' AND v.id = h.id AND v.model = $1) \
-             ORDER BY h.id LIMIT $2",
-        )
+             (SELECT 1 FROM ticket_vectors v WHERE {HISTORY_VECTOR}) \
+             ORDER BY h.id LIMIT $2"
+        ))
         .bind(model)
         .bind(limit)
         .fetch_all(&self.pool)
@@ -113,7 +118,7 @@ impl Db {
         if left > 0 {
             let closed: Vec<(String, String)> = sqlx::query_as(&format!(
                 "SELECT t.id, t.content FROM tickets t WHERE {CLOSED} AND NOT EXISTS \
-                 (SELECT 1 FROM ticket_vectors v WHERE v.source = 'ticket' AND v.id = t.id AND v.model = $1) \
+                 (SELECT 1 FROM ticket_vectors v WHERE {TICKET_VECTOR}) \
                  ORDER BY t.id LIMIT $2"
             ))
             .bind(model)
@@ -131,16 +136,16 @@ impl Db {
 
     /// (lessons, lessons with a vector under `model`).
     pub async fn lesson_vector_coverage(&self, model: &str) -> AppResult<(usize, usize)> {
-        let (history, history_covered): (i64, i64) = sqlx::query_as(
+        let (history, history_covered): (i64, i64) = sqlx::query_as(&format!(
             "SELECT COUNT(*), COUNT(v.id) FROM ticket_history h \
-             LEFT JOIN ticket_vectors v ON v.source = 'history' AND v.id = h.id AND v.model = $1",
-        )
+             LEFT JOIN ticket_vectors v ON {HISTORY_VECTOR}"
+        ))
         .bind(model)
         .fetch_one(&self.pool)
         .await?;
         let (closed, closed_covered): (i64, i64) = sqlx::query_as(&format!(
             "SELECT COUNT(*), COUNT(v.id) FROM tickets t \
-             LEFT JOIN ticket_vectors v ON v.source = 'ticket' AND v.id = t.id AND v.model = $1 \
+             LEFT JOIN ticket_vectors v ON {TICKET_VECTOR} \
              WHERE {CLOSED}"
         ))
         .bind(model)
@@ -189,11 +194,10 @@ impl Db {
         let (history,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM ticket_history")
             .fetch_one(&self.pool)
             .await?;
-        let (closed,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM tickets WHERE status = 'closed' AND resolution = 'dispatch'",
-        )
-        .fetch_one(&self.pool)
-        .await?;
+        let (closed,): (i64,) =
+            sqlx::query_as(&format!("SELECT COUNT(*) FROM tickets t WHERE {CLOSED}"))
+                .fetch_one(&self.pool)
+                .await?;
         Ok(format!(
             "{departments}/{}/{history}/{closed}",
             last_update.unwrap_or_default()
