@@ -177,9 +177,10 @@ fn main() {
         found.push((ids, results.no_answer));
     }
     let mut times: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    let mut each: Vec<Vec<f64>> = vec![Vec::new(); requests.len()];
     let started = Instant::now();
     for _ in 0..passes {
-        for (query, request) in &requests {
+        for (i, (query, request)) in requests.iter().enumerate() {
             let t = Instant::now();
             let results = rt
                 .block_on(app.run_search(request.clone()))
@@ -187,6 +188,29 @@ fn main() {
             let ms = t.elapsed().as_secs_f64() * 1000.0;
             std::hint::black_box(results);
             record(&mut times, &query.kind, ms);
+            each[i].push(ms);
+        }
+    }
+    // HOTLINE_BENCH_SLOWEST=N: the N queries slowest by their median over the passes.
+    if let Some(n) = env_usize("HOTLINE_BENCH_SLOWEST") {
+        let mut medians: Vec<(f64, f64, usize)> = each
+            .iter_mut()
+            .enumerate()
+            .map(|(i, t)| {
+                t.sort_by(f64::total_cmp);
+                (t[t.len() / 2], t[t.len() - 1], i)
+            })
+            .collect();
+        medians.sort_by(|a, b| b.0.total_cmp(&a.0));
+        println!("\nslowest queries (median ms, max ms, kind, region, query):");
+        for (median, max, i) in medians.into_iter().take(n) {
+            let (query, _) = &requests[i];
+            let text: String = query.q.chars().take(60).collect();
+            println!(
+                "{median:>7.2} {max:>7.2}  {:<12} {:<6} {text}",
+                query.kind,
+                query.region.as_deref().unwrap_or("-")
+            );
         }
     }
     let wall = started.elapsed();

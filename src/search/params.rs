@@ -77,9 +77,10 @@ pub struct Salience {
 pub struct Lexical {
     /// Candidates taken from tantivy.
     pub candidates: usize,
-    /// Entries the pruned pass over the flat sum of the query's terms takes for exact scoring
-    /// (at least twice `candidates`). On the 100,000-entry benchmark 400 gives every figure of
-    /// the exhaustive search; 250 lost a point of keywords R@5.
+    /// Entries the pruned pass over the flat sum of the query's words takes for exact scoring
+    /// (at least twice `candidates`; the bigram and single-character terms are added to the
+    /// exact scores only). On the 100,000-entry benchmark 400 gives the R@5 of the exhaustive
+    /// search for every kind; 250 lost a point of keywords R@5.
     pub pool: usize,
     /// Field weights: every word counts once through `all`; the standard question, its
     /// phrasings and keywords say what the entry is about and count again on top.

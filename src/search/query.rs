@@ -156,10 +156,16 @@ impl ScoringPlan {
     /// The sum of every leaf: an upper bound of [`ScoringPlan::query`]'s score that tantivy
     /// can prune with block-max WAND.
     pub fn flat_query(&self) -> Box<dyn Query> {
+        self.flat_query_of(|_| true)
+    }
+
+    /// The sum of the leaves `keep` accepts.
+    pub fn flat_query_of(&self, keep: impl Fn(&Leaf) -> bool) -> Box<dyn Query> {
         let clauses = self
             .groups
             .iter()
             .flatten()
+            .filter(|leaf| keep(leaf))
             .map(|leaf| (Occur::Should, leaf_query(leaf)))
             .collect();
         Box::new(BooleanQuery::new(clauses))

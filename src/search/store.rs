@@ -21,6 +21,7 @@ use super::analysis::Concept;
 use super::dense::Semantic;
 use super::lexicon::Lexicon;
 use super::memo::Memo;
+use super::pipeline::candidate::Head;
 use super::rank::EntryWords;
 use super::schema::{self, document, Fields, SCHEMA_VERSION};
 use super::tokenizer::{self, WordTokenizer};
@@ -33,6 +34,9 @@ const WRITER_MEMORY: usize = 50_000_000;
 /// Entries whose stored form and words are kept parsed; past this the memos start over, so a
 /// server's memory stays flat on a knowledge base of any size.
 const PARSED_ENTRIES: usize = 20_000;
+/// Entries whose [`Head`] is kept (about 200 bytes each: every entry of a 100,000-entry
+/// knowledge base twice over, segments being replaced).
+const HEADS: usize = 200_000;
 /// Characters of an answer shown as its snippet.
 pub(super) const SNIPPET_CHARS: usize = 120;
 
@@ -73,6 +77,9 @@ pub struct SearchIndex {
     /// Stored entries read by searches, by segment and document (a segment never changes, so
     /// the key stays right for searchers of every generation).
     stored: Memo<(SegmentId, DocId), Arc<Entry>>,
+    /// The heads of the stored entries searches have seen, by segment and document: what
+    /// every candidate needs before rerank decides which whole entries to read.
+    heads: Memo<(SegmentId, DocId), Arc<Head>>,
     /// The dense stage: model, entry vectors and their state.
     pub semantic: Semantic,
 }
@@ -116,6 +123,7 @@ impl SearchIndex {
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
             words: Memo::new(PARSED_ENTRIES),
             stored: Memo::new(PARSED_ENTRIES),
+            heads: Memo::new(HEADS),
             semantic: Semantic::default(),
         };
         search_index.refresh_snapshot()?;
@@ -336,6 +344,24 @@ impl SearchIndex {
         let entry: Entry = serde_json::from_str(payload)?;
         self.stored.insert(key, Arc::new(entry.clone()));
         Ok(entry)
+    }
+
+    /// The head of the stored entry at `address` (read whole and remembered when unseen).
+    pub(super) fn stored_head(
+        &self,
+        searcher: &Searcher,
+        address: tantivy::DocAddress,
+    ) -> AppResult<Arc<Head>> {
+        let key = (
+            searcher.segment_reader(address.segment_ord).segment_id(),
+            address.doc_id,
+        );
+        if let Some(head) = self.heads.get(&key) {
+            return Ok(head);
+        }
+        let head = Arc::new(Head::of(&self.stored_entry(searcher, address)?));
+        self.heads.insert(key, head.clone());
+        Ok(head)
     }
 
     /// The stored entry with this id, if the index holds it.

@@ -1,12 +1,42 @@
 //! The one type every stage of the pipeline passes on: an entry with what each stage found
-//! out about it.
+//! out about it. A lexical candidate starts as its [`Head`] and the place of its document;
+//! the whole entry is read only for the candidates that rerank weighs and those returned.
+
+use std::sync::Arc;
+
+use tantivy::DocAddress;
 
 use crate::domain::Entry;
+
+/// What every stage reads of a candidate before its whole entry is needed: identity, revision,
+/// district and topic. Kept for every entry a search has seen (about 200 bytes each).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Head {
+    pub id: String,
+    pub revision: i64,
+    pub region: String,
+    pub category: String,
+}
+
+impl Head {
+    pub fn of(entry: &Entry) -> Head {
+        Head {
+            id: entry.content.id.clone(),
+            revision: entry.revision,
+            region: entry.content.region.clone(),
+            category: entry.content.category.clone(),
+        }
+    }
+}
 
 /// One entry on its way through the pipeline.
 #[derive(Clone, Debug)]
 pub struct Candidate {
-    pub entry: Entry,
+    pub head: Arc<Head>,
+    /// Where the lexical stage found the entry's document.
+    pub address: Option<DocAddress>,
+    /// The whole entry, once read ([`crate::search::SearchIndex`] reads it on demand).
+    pub entry: Option<Entry>,
     /// BM25 score over the weighted query times the district factor; 0 when only the dense
     /// stage found the entry.
     pub lexical: f32,
@@ -20,9 +50,11 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    pub fn lexical(entry: Entry, score: f32) -> Candidate {
+    pub fn lexical(head: Arc<Head>, address: DocAddress, score: f32) -> Candidate {
         Candidate {
-            entry,
+            head,
+            address: Some(address),
+            entry: None,
             lexical: score,
             from_lexical: true,
             cosine: None,
@@ -32,7 +64,9 @@ impl Candidate {
 
     pub fn dense(entry: Entry, cosine: f32) -> Candidate {
         Candidate {
-            entry,
+            head: Arc::new(Head::of(&entry)),
+            address: None,
+            entry: Some(entry),
             lexical: 0.0,
             from_lexical: false,
             cosine: Some(cosine),
@@ -41,7 +75,7 @@ impl Candidate {
     }
 
     pub fn id(&self) -> &str {
-        &self.entry.content.id
+        &self.head.id
     }
 }
 

@@ -28,9 +28,9 @@ pub fn fuse(mut lexical: Vec<Candidate>, dense: Dense) -> AppResult<(Vec<Candida
     };
     let mut seen: HashSet<String> = HashSet::with_capacity(lexical.len());
     for candidate in lexical.iter_mut() {
-        let entry = &candidate.entry;
-        candidate.cosine = (dense.cosine_of)(&entry.content.id, entry.revision);
-        seen.insert(entry.content.id.clone());
+        let head = &candidate.head;
+        candidate.cosine = (dense.cosine_of)(&head.id, head.revision);
+        seen.insert(head.id.clone());
     }
     for (cosine, facts) in &dense.nearest {
         if best - cosine < PARAMS.fusion.spread && !seen.contains(&facts.id) {

@@ -2,7 +2,7 @@
 //! rerank → judge, each stage a function over [`Candidate`]s, every number it uses in
 //! [`crate::search::params::PARAMS`].
 
-mod candidate;
+pub(super) mod candidate;
 mod fuse;
 mod judge;
 mod present;
@@ -67,12 +67,19 @@ struct Words<'a> {
 
 impl rerank::Measure for Words<'_> {
     fn coverage(&self, candidate: &Candidate) -> Coverage {
-        let words = self.index.entry_words(&candidate.entry);
-        coverage_with(&self.analyzed.concepts, &words, self.weights)
+        match &candidate.entry {
+            Some(entry) => {
+                let words = self.index.entry_words(entry);
+                coverage_with(&self.analyzed.concepts, &words, self.weights)
+            }
+            None => Coverage::default(),
+        }
     }
 
     fn title_match(&self, candidate: &Candidate) -> f32 {
-        title_match(&self.index.entry_words(&candidate.entry), self.terms)
+        candidate.entry.as_ref().map_or(0.0, |entry| {
+            title_match(&self.index.entry_words(entry), self.terms)
+        })
     }
 }
 
@@ -135,6 +142,7 @@ impl SearchIndex {
             terms: &terms,
         };
         let region = analyzed.region.as_deref();
+        self.read_entries(&searcher, &mut candidates, PARAMS.rerank.depth)?;
         rerank::rerank_lexical(&mut candidates, &words, region);
 
         // The cascade: a first hit covering nearly all of the question needs no second opinion.
@@ -159,9 +167,13 @@ impl SearchIndex {
             rerank::rerank_fused(&mut candidates, best_cosine, region);
         }
         candidates.truncate(request.limit);
+        self.read_entries(&searcher, &mut candidates, request.limit)?;
 
         // Judge.
-        let top_words = candidates.first().map(|top| self.entry_words(&top.entry));
+        let top_words = candidates
+            .first()
+            .and_then(|top| top.entry.as_ref())
+            .map(|entry| self.entry_words(entry));
         let judged = top_words
             .as_ref()
             .map(|words| coverage_with(&analyzed.concepts, words, &weights));

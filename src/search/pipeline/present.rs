@@ -11,22 +11,23 @@ use crate::search::params::PARAMS;
 use crate::search::store::SNIPPET_CHARS;
 
 /// The candidates as hits, with the answer's best passage as snippet (empty without a
-/// generator: the caller asked for no snippets).
+/// generator: the caller asked for no snippets). Each candidate's entry has been read.
 pub fn hits(candidates: Vec<Candidate>, snippets: Option<&SnippetGenerator>) -> Vec<RankedEntry> {
     candidates
         .into_iter()
-        .map(|candidate| {
-            let answer = &candidate.entry.content.answer;
+        .filter_map(|candidate| Some((candidate.entry?, candidate.score, candidate.cosine)))
+        .map(|(entry, score, cosine)| {
+            let answer = &entry.content.answer;
             let snippet = match snippets.map(|generator| generator.snippet(answer)) {
                 None => String::new(),
                 Some(snippet) if snippet.is_empty() => answer.chars().take(SNIPPET_CHARS).collect(),
                 Some(snippet) => snippet.to_html(),
             };
             RankedEntry {
-                score: candidate.score,
-                similarity: candidate.cosine,
+                score,
+                similarity: cosine,
                 snippet,
-                entry: candidate.entry,
+                entry,
             }
         })
         .collect()

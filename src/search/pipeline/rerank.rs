@@ -57,7 +57,7 @@ pub fn rerank_fused(
     for mut candidate in dense_only {
         let e = evidence(candidate.cosine);
         if e > 0.0 {
-            let factor = region_factor(&candidate.entry.content.region, region);
+            let factor = region_factor(&candidate.head.region, region);
             candidate.score = f.dense_weight * e * factor.min(1.0);
             lexical.push(candidate);
         }
@@ -73,10 +73,7 @@ fn sort_and_promote_own_district(candidates: &mut Vec<Candidate>, region: Option
     let heads: Vec<(f32, &str, &str)> = candidates
         .iter()
         .take(PARAMS.rerank.depth)
-        .map(|c| {
-            let content = &c.entry.content;
-            (c.score, content.region.as_str(), content.category.as_str())
-        })
+        .map(|c| (c.score, c.head.region.as_str(), c.head.category.as_str()))
         .collect();
     if let Some(own) = own_district_version(&heads, region) {
         let top_score = candidates[0].score;
