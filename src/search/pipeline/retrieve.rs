@@ -3,11 +3,12 @@
 //! baseline the evaluation compares against.
 //!
 //! The lexical candidates are the top of the exact scoring query (a dis-max per concept and
-//! field), found in two passes: block-max WAND over the flat sum of the query's terms (never
-//! below the exact score, and prunable where a dis-max is not) fills a pool, and the pool is
-//! scored exactly. The pool's size keeps every quality figure of the exhaustive search on the
-//! 100,000-entry benchmark (see `PARAMS.lexical.pool`). A department or category filter runs
-//! the exhaustive search with the filter inside.
+//! field), found in two passes: block-max WAND over the flat sum of the query's word terms
+//! (never below their exact score, and prunable where a dis-max is not) fills a pool, and the
+//! pool is scored exactly, bigram and single-character terms included. The pool's size keeps
+//! the R@5 of the exhaustive search on the 100,000-entry benchmark (see `PARAMS.lexical.pool`).
+//! Candidates leave as heads; the whole entries are read later, for those that need them. A
+//! department or category filter runs the exhaustive search with the filter inside.
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{EnableScoring, Query, TermQuery};
