@@ -18,13 +18,13 @@ use tantivy::{
 };
 
 use super::analysis::Concept;
-use super::dense::Semantic;
+use super::dense::{facts_of, Semantic};
 use super::lexicon::Lexicon;
 use super::memo::Memo;
-use super::pipeline::candidate::Head;
 use super::rank::EntryWords;
 use super::schema::{self, document, Fields, SCHEMA_VERSION};
 use super::tokenizer::{self, WordTokenizer};
+use super::vectors::{EntryFacts, Names};
 use super::vocab::{PhoneticVocab, RegionSet};
 use super::weigh::Weigher;
 use crate::domain::{Entry, EntryStatus};
@@ -34,9 +34,9 @@ const WRITER_MEMORY: usize = 50_000_000;
 /// Entries whose stored form and words are kept parsed; past this the memos start over, so a
 /// server's memory stays flat on a knowledge base of any size.
 const PARSED_ENTRIES: usize = 20_000;
-/// Entries whose [`Head`] is kept (about 200 bytes each: every entry of a 100,000-entry
-/// knowledge base twice over, segments being replaced).
-const HEADS: usize = 200_000;
+/// Entries whose [`EntryFacts`] are kept (about 250 bytes each: every entry of a
+/// 100,000-entry knowledge base twice over, segments being replaced).
+const FACTS: usize = 200_000;
 /// Characters of an answer shown as its snippet.
 pub(super) const SNIPPET_CHARS: usize = 120;
 
@@ -77,9 +77,9 @@ pub struct SearchIndex {
     /// Stored entries read by searches, by segment and document (a segment never changes, so
     /// the key stays right for searchers of every generation).
     stored: Memo<(SegmentId, DocId), Arc<Entry>>,
-    /// The heads of the stored entries searches have seen, by segment and document: what
+    /// The facts of the stored entries searches have seen, by segment and document: what
     /// every candidate needs before rerank decides which whole entries to read.
-    heads: Memo<(SegmentId, DocId), Arc<Head>>,
+    facts: Memo<(SegmentId, DocId), Arc<EntryFacts>>,
     /// The dense stage: model, entry vectors and their state.
     pub semantic: Semantic,
 }
@@ -123,7 +123,7 @@ impl SearchIndex {
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
             words: Memo::new(PARSED_ENTRIES),
             stored: Memo::new(PARSED_ENTRIES),
-            heads: Memo::new(HEADS),
+            facts: Memo::new(FACTS),
             semantic: Semantic::default(),
         };
         search_index.refresh_snapshot()?;
@@ -346,22 +346,23 @@ impl SearchIndex {
         Ok(entry)
     }
 
-    /// The head of the stored entry at `address` (read whole and remembered when unseen).
-    pub(super) fn stored_head(
+    /// The facts of the stored entry at `address` (read whole and remembered when unseen).
+    pub(super) fn stored_facts(
         &self,
         searcher: &Searcher,
         address: tantivy::DocAddress,
-    ) -> AppResult<Arc<Head>> {
+    ) -> AppResult<Arc<EntryFacts>> {
         let key = (
             searcher.segment_reader(address.segment_ord).segment_id(),
             address.doc_id,
         );
-        if let Some(head) = self.heads.get(&key) {
-            return Ok(head);
+        if let Some(facts) = self.facts.get(&key) {
+            return Ok(facts);
         }
-        let head = Arc::new(Head::of(&self.stored_entry(searcher, address)?));
-        self.heads.insert(key, head.clone());
-        Ok(head)
+        let entry = self.stored_entry(searcher, address)?;
+        let facts = Arc::new(facts_of(&entry, &mut Names::default()));
+        self.facts.insert(key, facts.clone());
+        Ok(facts)
     }
 
     /// The stored entry with this id, if the index holds it.

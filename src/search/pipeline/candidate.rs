@@ -1,38 +1,20 @@
 //! The one type every stage of the pipeline passes on: an entry with what each stage found
-//! out about it. A lexical candidate starts as its [`Head`] and the place of its document;
-//! the whole entry is read only for the candidates that rerank weighs and those returned.
+//! out about it. A lexical candidate starts as its [`EntryFacts`] and the place of its
+//! document; the whole entry is read only for the candidates that rerank weighs and those
+//! returned.
 
 use std::sync::Arc;
 
 use tantivy::DocAddress;
 
 use crate::domain::Entry;
-
-/// What every stage reads of a candidate before its whole entry is needed: identity, revision,
-/// district and topic. Kept for every entry a search has seen (about 200 bytes each).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Head {
-    pub id: String,
-    pub revision: i64,
-    pub region: String,
-    pub category: String,
-}
-
-impl Head {
-    pub fn of(entry: &Entry) -> Head {
-        Head {
-            id: entry.content.id.clone(),
-            revision: entry.revision,
-            region: entry.content.region.clone(),
-            category: entry.content.category.clone(),
-        }
-    }
-}
+use crate::search::vectors::EntryFacts;
 
 /// One entry on its way through the pipeline.
 #[derive(Clone, Debug)]
 pub struct Candidate {
-    pub head: Arc<Head>,
+    /// Identity, revision, district and topic: all that the stages before the hits read.
+    pub facts: Arc<EntryFacts>,
     /// Where the lexical stage found the entry's document.
     pub address: Option<DocAddress>,
     /// The whole entry, once read ([`crate::search::SearchIndex`] reads it on demand).
@@ -50,9 +32,9 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    pub fn lexical(head: Arc<Head>, address: DocAddress, score: f32) -> Candidate {
+    pub fn lexical(facts: Arc<EntryFacts>, address: DocAddress, score: f32) -> Candidate {
         Candidate {
-            head,
+            facts,
             address: Some(address),
             entry: None,
             lexical: score,
@@ -62,9 +44,9 @@ impl Candidate {
         }
     }
 
-    pub fn dense(entry: Entry, cosine: f32) -> Candidate {
+    pub fn dense(facts: EntryFacts, entry: Entry, cosine: f32) -> Candidate {
         Candidate {
-            head: Arc::new(Head::of(&entry)),
+            facts: Arc::new(facts),
             address: None,
             entry: Some(entry),
             lexical: 0.0,
@@ -75,7 +57,7 @@ impl Candidate {
     }
 
     pub fn id(&self) -> &str {
-        &self.head.id
+        &self.facts.id
     }
 }
 

@@ -28,14 +28,14 @@ pub fn fuse(mut lexical: Vec<Candidate>, dense: Dense) -> AppResult<(Vec<Candida
     };
     let mut seen: HashSet<String> = HashSet::with_capacity(lexical.len());
     for candidate in lexical.iter_mut() {
-        let head = &candidate.head;
-        candidate.cosine = (dense.cosine_of)(&head.id, head.revision);
-        seen.insert(head.id.clone());
+        let facts = &candidate.facts;
+        candidate.cosine = (dense.cosine_of)(&facts.id, facts.revision);
+        seen.insert(facts.id.clone());
     }
     for (cosine, facts) in &dense.nearest {
         if best - cosine < PARAMS.fusion.spread && !seen.contains(&facts.id) {
             if let Some(entry) = (dense.fetch)(facts)? {
-                lexical.push(Candidate::dense(entry, *cosine));
+                lexical.push(Candidate::dense(facts.clone(), entry, *cosine));
             }
         }
     }

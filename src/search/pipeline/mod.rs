@@ -2,7 +2,7 @@
 //! rerank → judge, each stage a function over [`Candidate`]s, every number it uses in
 //! [`crate::search::params::PARAMS`].
 
-pub(super) mod candidate;
+mod candidate;
 mod fuse;
 mod judge;
 mod present;

@@ -57,7 +57,7 @@ pub fn rerank_fused(
     for mut candidate in dense_only {
         let e = evidence(candidate.cosine);
         if e > 0.0 {
-            let factor = region_factor(&candidate.head.region, region);
+            let factor = region_factor(&candidate.facts.region, region);
             candidate.score = f.dense_weight * e * factor.min(1.0);
             lexical.push(candidate);
         }
@@ -73,7 +73,7 @@ fn sort_and_promote_own_district(candidates: &mut Vec<Candidate>, region: Option
     let heads: Vec<(f32, &str, &str)> = candidates
         .iter()
         .take(PARAMS.rerank.depth)
-        .map(|c| (c.score, c.head.region.as_str(), c.head.category.as_str()))
+        .map(|c| (c.score, &*c.facts.region, &*c.facts.category))
         .collect();
     if let Some(own) = own_district_version(&heads, region) {
         let top_score = candidates[0].score;

@@ -7,7 +7,8 @@
 //! (never below their exact score, and prunable where a dis-max is not) fills a pool, and the
 //! pool is scored exactly, bigram and single-character terms included. The pool's size keeps
 //! the R@5 of the exhaustive search on the 100,000-entry benchmark (see `PARAMS.lexical.pool`).
-//! Candidates leave as heads; the whole entries are read later, for those that need them. A
+//! Candidates leave as their facts; the whole entries are read later, for those that need
+//! them. A
 //! department or category filter runs the exhaustive search with the filter inside.
 
 use tantivy::collector::TopDocs;
@@ -88,9 +89,9 @@ impl SearchIndex {
         };
         let mut candidates = Vec::with_capacity(top.len());
         for (score, address) in top {
-            let head = self.stored_head(searcher, address)?;
-            let factor = region_factor(&head.region, analyzed.region.as_deref());
-            candidates.push(Candidate::lexical(head, address, score * factor));
+            let facts = self.stored_facts(searcher, address)?;
+            let factor = region_factor(&facts.region, analyzed.region.as_deref());
+            candidates.push(Candidate::lexical(facts, address, score * factor));
         }
         super::candidate::sort_by_score(&mut candidates);
         Ok(Some(candidates))
@@ -125,12 +126,13 @@ impl SearchIndex {
         // knowledge base, a question of misheard words only), the pool takes every leaf, so an
         // entry found by its bigrams alone is still found.
         let words = top(plan.flat_query_of(|leaf| !is_fuzzy(leaf)))?;
-        let (found, added): (_, &dyn Fn(&Leaf) -> bool) = if words.len() < pool {
-            (top(plan.flat_query())?, &|_| false)
+        let (found, added) = if words.len() < pool {
+            (top(plan.flat_query())?, Vec::new())
         } else {
-            (words, &is_fuzzy)
+            let fuzzy_leaves = plan.groups.iter().flatten().filter(|l| is_fuzzy(l));
+            (words, fuzzy_leaves.collect())
         };
-        let mut exact = self.exact_scores(searcher, plan, found, valid_on, added)?;
+        let mut exact = self.exact_scores(searcher, plan, found, valid_on, &added)?;
         exact.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         exact.truncate(limit);
         Ok(exact)
@@ -145,7 +147,7 @@ impl SearchIndex {
         plan: &ScoringPlan,
         mut found: Vec<(f32, DocAddress)>,
         valid_on: Option<i64>,
-        added: &dyn Fn(&Leaf) -> bool,
+        added: &[&Leaf],
     ) -> AppResult<Vec<(f32, DocAddress)>> {
         found.sort_by_key(|(_, address)| *address);
         let enable = EnableScoring::enabled_from_searcher(searcher);
@@ -157,7 +159,6 @@ impl SearchIndex {
             .map(Vec::as_slice)
             .collect();
         let sizes: Vec<usize> = shared.iter().map(|group| group.len()).collect();
-        let added: Vec<&Leaf> = plan.groups.iter().flatten().filter(|l| added(l)).collect();
         let weights = shared
             .iter()
             .flat_map(|group| group.iter())
@@ -219,7 +220,7 @@ impl SearchIndex {
         Ok(exact)
     }
 
-    /// Reads the whole entry of each of the first `n` candidates that has only its head.
+    /// Reads the whole entry of each of the first `n` candidates that has only its facts.
     pub(super) fn read_entries(
         &self,
         searcher: &Searcher,
