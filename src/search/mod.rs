@@ -14,6 +14,7 @@ mod rank;
 mod salience;
 mod schema;
 mod scope;
+mod snippet;
 mod store;
 mod terms;
 mod tokenizer;

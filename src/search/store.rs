@@ -3,15 +3,12 @@
 //! after each commit, the snapshot of its vocabulary and districts, and its stamp. The search
 //! itself is the pipeline in `pipeline/`.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
 use tantivy::index::SegmentId;
 use tantivy::schema::Value;
-use tantivy::snippet::SnippetGenerator;
-use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{
     DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, TantivyError,
     Term,
@@ -23,7 +20,8 @@ use super::lexicon::Lexicon;
 use super::memo::Memo;
 use super::rank::EntryWords;
 use super::schema::{self, document, Fields, SCHEMA_VERSION};
-use super::tokenizer::{self, WordTokenizer};
+use super::snippet::Snippets;
+use super::tokenizer;
 use super::vectors::{EntryFacts, Names};
 use super::vocab::{PhoneticVocab, RegionSet};
 use super::weigh::Weigher;
@@ -328,21 +326,21 @@ impl SearchIndex {
         &self,
         searcher: &Searcher,
         address: tantivy::DocAddress,
-    ) -> AppResult<Entry> {
+    ) -> AppResult<Arc<Entry>> {
         let key = (
             searcher.segment_reader(address.segment_ord).segment_id(),
             address.doc_id,
         );
         if let Some(entry) = self.stored.get(&key) {
-            return Ok(Entry::clone(&entry));
+            return Ok(entry);
         }
         let doc: TantivyDocument = searcher.doc(address).map_err(index_error)?;
         let payload = doc
             .get_first(self.fields.payload)
             .and_then(|v| v.as_str())
             .ok_or_else(|| AppError::internal("索引文档缺少条目内容，请执行 hotline reindex"))?;
-        let entry: Entry = serde_json::from_str(payload)?;
-        self.stored.insert(key, Arc::new(entry.clone()));
+        let entry: Arc<Entry> = Arc::new(serde_json::from_str(payload)?);
+        self.stored.insert(key, entry.clone());
         Ok(entry)
     }
 
@@ -366,7 +364,11 @@ impl SearchIndex {
     }
 
     /// The stored entry with this id, if the index holds it.
-    pub(super) fn entry_by_id(&self, searcher: &Searcher, id: &str) -> AppResult<Option<Entry>> {
+    pub(super) fn entry_by_id(
+        &self,
+        searcher: &Searcher,
+        id: &str,
+    ) -> AppResult<Option<Arc<Entry>>> {
         let query = tantivy::query::TermQuery::new(
             Term::from_field_text(self.fields.id, id),
             tantivy::schema::IndexRecordOption::Basic,
@@ -409,17 +411,12 @@ impl SearchIndex {
         }
     }
 
-    pub(super) fn snippet_generator(&self, concepts: &[Concept]) -> SnippetGenerator {
-        let mut terms: BTreeMap<String, f32> = BTreeMap::new();
-        for concept in concepts {
-            for (term, weight) in &concept.terms {
-                if term.chars().count() > 1 || concept.terms.len() == 1 {
-                    terms.insert(term.clone(), *weight);
-                }
-            }
-        }
-        let analyzer = TextAnalyzer::from(WordTokenizer::new(self.lexicon().jieba.clone()));
-        SnippetGenerator::new(terms, analyzer, self.fields.answer, SNIPPET_CHARS)
+    pub(super) fn snippet_generator(&self, concepts: &[Concept]) -> Snippets {
+        let terms = concepts
+            .iter()
+            .flat_map(|c| c.terms.iter().cloned())
+            .collect();
+        Snippets::new(terms, SNIPPET_CHARS)
     }
 }
 

@@ -18,7 +18,7 @@ pub struct Candidate {
     /// Where the lexical stage found the entry's document.
     pub address: Option<DocAddress>,
     /// The whole entry, once read ([`crate::search::SearchIndex`] reads it on demand).
-    pub entry: Option<Entry>,
+    pub entry: Option<Arc<Entry>>,
     /// BM25 score over the weighted query times the district factor; 0 when only the dense
     /// stage found the entry.
     pub lexical: f32,
@@ -44,7 +44,7 @@ impl Candidate {
         }
     }
 
-    pub fn dense(facts: EntryFacts, entry: Entry, cosine: f32) -> Candidate {
+    pub fn dense(facts: EntryFacts, entry: Arc<Entry>, cosine: f32) -> Candidate {
         Candidate {
             facts: Arc::new(facts),
             address: None,

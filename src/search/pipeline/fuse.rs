@@ -2,6 +2,8 @@
 //! gets its cosine; the dense candidates the lexical stage missed join when they are within
 //! the fusion spread of the best cosine (further ones could never score), read from the store.
 
+use std::sync::Arc;
+
 use std::collections::HashSet;
 
 use super::candidate::Candidate;
@@ -17,7 +19,7 @@ pub struct Dense<'a> {
     /// The cosine of any entry (id, revision) with the question.
     pub cosine_of: &'a dyn Fn(&str, i64) -> Option<f32>,
     /// Reads an entry from the store.
-    pub fetch: &'a dyn Fn(&EntryFacts) -> AppResult<Option<Entry>>,
+    pub fetch: &'a dyn Fn(&EntryFacts) -> AppResult<Option<Arc<Entry>>>,
 }
 
 /// The lexical candidates (in lexical order) followed by the dense-only ones, and the best

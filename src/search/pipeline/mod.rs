@@ -9,6 +9,8 @@ mod present;
 mod rerank;
 mod retrieve;
 
+use std::sync::Arc;
+
 use time::Date;
 
 use candidate::Candidate;
@@ -215,7 +217,7 @@ impl SearchIndex {
         vectors: &VectorSet,
         request: &SearchRequest,
         today: Date,
-        fetch: &dyn Fn(&EntryFacts) -> AppResult<Option<Entry>>,
+        fetch: &dyn Fn(&EntryFacts) -> AppResult<Option<Arc<Entry>>>,
     ) -> AppResult<SearchResults> {
         let Some(vector) = query_vector else {
             return Ok(present::dense_only(Vec::new(), request.limit, false));
@@ -224,7 +226,7 @@ impl SearchIndex {
         let mut found = Vec::new();
         for (cosine, facts) in nearest.iter().take(request.limit) {
             if let Some(entry) = fetch(facts)? {
-                found.push((*cosine, entry));
+                found.push((*cosine, Arc::unwrap_or_clone(entry)));
             }
         }
         Ok(present::dense_only(found, request.limit, true))

@@ -1,28 +1,25 @@
 //! The hits as returned: each ranked candidate with its snippet and similarity, and the
 //! results of the dense stage alone (`--mode dense`).
 
-use tantivy::snippet::SnippetGenerator;
+use std::sync::Arc;
 
 use super::candidate::Candidate;
 use super::{RankedEntry, SearchResults};
 use crate::domain::search::QueryInterpretation;
 use crate::domain::Entry;
 use crate::search::params::PARAMS;
+use crate::search::snippet::Snippets;
 use crate::search::store::SNIPPET_CHARS;
 
 /// The candidates as hits, with the answer's best passage as snippet (empty without a
 /// generator: the caller asked for no snippets). Each candidate's entry has been read.
-pub fn hits(candidates: Vec<Candidate>, snippets: Option<&SnippetGenerator>) -> Vec<RankedEntry> {
+pub fn hits(candidates: Vec<Candidate>, snippets: Option<&Snippets>) -> Vec<RankedEntry> {
     candidates
         .into_iter()
         .filter_map(|candidate| Some((candidate.entry?, candidate.score, candidate.cosine)))
+        .map(|(entry, score, cosine)| (Arc::unwrap_or_clone(entry), score, cosine))
         .map(|(entry, score, cosine)| {
-            let answer = &entry.content.answer;
-            let snippet = match snippets.map(|generator| generator.snippet(answer)) {
-                None => String::new(),
-                Some(snippet) if snippet.is_empty() => answer.chars().take(SNIPPET_CHARS).collect(),
-                Some(snippet) => snippet.to_html(),
-            };
+            let snippet = snippets.map_or_else(String::new, |s| s.of(&entry.content.answer));
             RankedEntry {
                 score,
                 similarity: cosine,

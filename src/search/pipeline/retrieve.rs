@@ -11,6 +11,8 @@
 //! them. A
 //! department or category filter runs the exhaustive search with the filter inside.
 
+use std::sync::Arc;
+
 use tantivy::collector::TopDocs;
 use tantivy::query::{EnableScoring, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
@@ -240,7 +242,7 @@ impl SearchIndex {
         &self,
         searcher: &Searcher,
         facts: &EntryFacts,
-    ) -> AppResult<Option<Entry>> {
+    ) -> AppResult<Option<Arc<Entry>>> {
         Ok(self
             .entry_by_id(searcher, &facts.id)?
             .filter(|entry| entry.revision == facts.revision))
@@ -268,7 +270,7 @@ impl SearchIndex {
             .search(&query, &TopDocs::with_limit(limit).order_by_score())
             .map_err(index_error)?;
         top.into_iter()
-            .map(|(_, address)| Ok(self.stored_entry(&searcher, address)?.content.id))
+            .map(|(_, address)| Ok(self.stored_entry(&searcher, address)?.content.id.clone()))
             .collect()
     }
 }
