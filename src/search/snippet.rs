@@ -5,6 +5,11 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
+use super::analysis::Concept;
+
+/// Characters of an answer shown as its snippet.
+pub const SNIPPET_CHARS: usize = 120;
+
 /// Characters a passage starts before its first match when a sentence begins there.
 const LEAD: usize = 16;
 
@@ -19,6 +24,15 @@ pub struct Snippets {
 }
 
 impl Snippets {
+    /// Snippets highlighting the words of an analysed question (each concept's terms).
+    pub fn of_question(concepts: &[Concept]) -> Snippets {
+        let terms = concepts
+            .iter()
+            .flat_map(|c| c.terms.iter().cloned())
+            .collect();
+        Snippets::new(terms, SNIPPET_CHARS)
+    }
+
     /// Snippets of `chars` characters highlighting `terms` (a word and its weight). Words of
     /// one character are left out when longer ones exist: they match inside too many words.
     pub fn new(terms: Vec<(String, f32)>, chars: usize) -> Snippets {

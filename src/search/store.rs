@@ -14,13 +14,11 @@ use tantivy::{
     Term,
 };
 
-use super::analysis::Concept;
 use super::dense::{facts_of, Semantic};
 use super::lexicon::Lexicon;
 use super::memo::Memo;
 use super::rank::EntryWords;
 use super::schema::{self, document, Fields, SCHEMA_VERSION};
-use super::snippet::Snippets;
 use super::tokenizer;
 use super::vectors::{EntryFacts, Names};
 use super::vocab::{PhoneticVocab, RegionSet};
@@ -35,9 +33,6 @@ const PARSED_ENTRIES: usize = 20_000;
 /// Entries whose [`EntryFacts`] are kept (about 250 bytes each: every entry of a
 /// 100,000-entry knowledge base twice over, segments being replaced).
 const FACTS: usize = 200_000;
-/// Characters of an answer shown as its snippet.
-pub(super) const SNIPPET_CHARS: usize = 120;
-
 /// What an index was built from; stored as the commit payload.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexStamp {
@@ -409,14 +404,6 @@ impl SearchIndex {
             fields: &self.fields,
             lexicon,
         }
-    }
-
-    pub(super) fn snippet_generator(&self, concepts: &[Concept]) -> Snippets {
-        let terms = concepts
-            .iter()
-            .flat_map(|c| c.terms.iter().cloned())
-            .collect();
-        Snippets::new(terms, SNIPPET_CHARS)
     }
 }
 

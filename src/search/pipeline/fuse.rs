@@ -2,9 +2,8 @@
 //! gets its cosine; the dense candidates the lexical stage missed join when they are within
 //! the fusion spread of the best cosine (further ones could never score), read from the store.
 
-use std::sync::Arc;
-
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use super::candidate::Candidate;
 use crate::domain::Entry;

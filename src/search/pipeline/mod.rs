@@ -19,6 +19,7 @@ pub use judge::Signals;
 use super::analysis::{AnalyzedQuery, QueryAnalyzer};
 use super::params::PARAMS;
 use super::rank::{coverage_with, question_match, title_match, AskedTerms, Coverage, Specificity};
+use super::snippet::Snippets;
 use super::vectors::{EntryFacts, Probe, VectorSet};
 use super::SearchIndex;
 use crate::domain::search::{QueryInterpretation, SearchRequest};
@@ -200,7 +201,7 @@ impl SearchIndex {
         interpretation.semantic = query_vector.is_some();
         interpretation.unmatched = judged.map(|c| c.unmatched).unwrap_or_default();
 
-        let snippets = (!request.skip_snippets).then(|| self.snippet_generator(&analyzed.concepts));
+        let snippets = (!request.skip_snippets).then(|| Snippets::of_question(&analyzed.concepts));
         Ok(SearchResults {
             hits: present::hits(candidates, snippets.as_ref()),
             confidence: signals.coverage,

@@ -8,17 +8,17 @@ use super::{RankedEntry, SearchResults};
 use crate::domain::search::QueryInterpretation;
 use crate::domain::Entry;
 use crate::search::params::PARAMS;
-use crate::search::snippet::Snippets;
-use crate::search::store::SNIPPET_CHARS;
+use crate::search::snippet::{Snippets, SNIPPET_CHARS};
 
-/// The candidates as hits, with the answer's best passage as snippet (empty without a
-/// generator: the caller asked for no snippets). Each candidate's entry has been read.
+/// The candidates as hits, with the answer's best passage as snippet (empty without
+/// `snippets`: the caller asked for none). Each candidate's entry has been read; the hits get
+/// their own copy of it.
 pub fn hits(candidates: Vec<Candidate>, snippets: Option<&Snippets>) -> Vec<RankedEntry> {
     candidates
         .into_iter()
         .filter_map(|candidate| Some((candidate.entry?, candidate.score, candidate.cosine)))
-        .map(|(entry, score, cosine)| (Arc::unwrap_or_clone(entry), score, cosine))
         .map(|(entry, score, cosine)| {
+            let entry = Arc::unwrap_or_clone(entry);
             let snippet = snippets.map_or_else(String::new, |s| s.of(&entry.content.answer));
             RankedEntry {
                 score,
