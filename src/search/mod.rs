@@ -2,6 +2,7 @@
 //! the database and stamped with what it was built from, so a stale one is noticed and rebuilt.
 
 mod analysis;
+mod chars;
 mod dense;
 mod lexicon;
 mod memo;

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
+use super::chars::CharOffsets;
+
 /// Separates the two parts of a form (我爸…走了).
 pub const GAP: char = '…';
 /// Separates alternative wordings of one part (我爸|我妈…走了).
@@ -108,12 +110,8 @@ impl PairIndex {
         let (Some(firsts), Some(thens)) = (&self.firsts, &self.thens) else {
             return Vec::new();
         };
-        let bounds: Vec<usize> = text
-            .char_indices()
-            .map(|(at, _)| at)
-            .chain(std::iter::once(text.len()))
-            .collect();
-        let char_at = |byte: usize| bounds.partition_point(|&b| b < byte);
+        let offsets = CharOffsets::of(text);
+        let char_at = |byte: usize| offsets.char_at(byte);
         // Start characters of every second part, per second part, ascending.
         let mut then_starts: Vec<Vec<usize>> = vec![Vec::new(); self.then_chars.len()];
         for m in thens.find_overlapping_iter(text) {
@@ -140,7 +138,7 @@ impl PairIndex {
                             said: format!(
                                 "{}{GAP}{}",
                                 &text[m.start()..m.end()],
-                                &text[bounds[at]..bounds[at + len]]
+                                &text[offsets.byte_at(at)..offsets.byte_at(at + len)]
                             ),
                         },
                     );

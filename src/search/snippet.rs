@@ -6,6 +6,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::analysis::Concept;
+use super::chars::CharOffsets;
 
 /// Characters of an answer shown as its snippet.
 pub const SNIPPET_CHARS: usize = 120;
@@ -35,7 +36,7 @@ impl Snippets {
 
     /// Snippets of `chars` characters highlighting `terms` (a word and its weight). Words of
     /// one character are left out when longer ones exist: they match inside too many words.
-    pub fn new(terms: Vec<(String, f32)>, chars: usize) -> Snippets {
+    fn new(terms: Vec<(String, f32)>, chars: usize) -> Snippets {
         let longer = terms.iter().any(|(t, _)| t.chars().count() > 1);
         let mut terms: Vec<(String, f32)> = terms
             .into_iter()
@@ -43,13 +44,16 @@ impl Snippets {
             .collect();
         terms.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
         terms.dedup_by(|a, b| a.0 == b.0);
-        let matcher = AhoCorasickBuilder::new()
-            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-            .match_kind(MatchKind::LeftmostLongest)
-            .ascii_case_insensitive(true)
-            .build(terms.iter().map(|(t, _)| t.as_str()))
-            .ok()
-            .filter(|_| !terms.is_empty());
+        let matcher = (!terms.is_empty())
+            .then(|| {
+                AhoCorasickBuilder::new()
+                    .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .ascii_case_insensitive(true)
+                    .build(terms.iter().map(|(t, _)| t.as_str()))
+                    .ok()
+            })
+            .flatten();
         Snippets {
             matcher,
             weights: terms.into_iter().map(|(_, w)| w).collect(),
@@ -59,61 +63,51 @@ impl Snippets {
 
     /// The best passage of `text`; its beginning when no word of the question occurs.
     pub fn of(&self, text: &str) -> String {
-        let found: Vec<(usize, usize, usize)> = match &self.matcher {
+        let offsets = CharOffsets::of(text);
+        let found: Vec<Found> = match &self.matcher {
             Some(matcher) => matcher
                 .find_iter(text)
                 .take(MAX_MATCHES)
-                .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+                .map(|m| Found {
+                    start: offsets.char_at(m.start()),
+                    end: offsets.char_at(m.end()),
+                    pattern: m.pattern().as_usize(),
+                })
                 .collect(),
             None => Vec::new(),
         };
-        // Byte offset of every character, and the text's end.
-        let bounds: Vec<usize> = text
-            .char_indices()
-            .map(|(i, _)| i)
-            .chain(std::iter::once(text.len()))
-            .collect();
-        let char_at = |byte: usize| bounds.partition_point(|&b| b < byte);
-        let total = bounds.len() - 1;
-        let (start, end) = match self.best_window(&found, &char_at, total) {
-            Some(first) => self.passage(text, &bounds, char_at(found[first].0), total),
+        let total = offsets.len();
+        let (start, end) = match self.best_window(&found, total) {
+            Some(first) => self.passage(text, &offsets, found[first].start, total),
             None => (0, self.chars.min(total)),
         };
-        let (from, to) = (bounds[start], bounds[end]);
-        let mut html = String::with_capacity(to - from + 32);
-        let mut at = from;
-        for &(s, e, _) in found.iter().filter(|(s, e, _)| *s >= from && *e <= to) {
-            escape_into(&text[at..s], &mut html);
+        let bytes = |at: usize| offsets.byte_at(at);
+        let mut html = String::with_capacity(bytes(end) - bytes(start) + 32);
+        let mut at = start;
+        for m in found.iter().filter(|m| m.start >= start && m.end <= end) {
+            escape_into(&text[bytes(at)..bytes(m.start)], &mut html);
             html.push_str("<b>");
-            escape_into(&text[s..e], &mut html);
+            escape_into(&text[bytes(m.start)..bytes(m.end)], &mut html);
             html.push_str("</b>");
-            at = e;
+            at = m.end;
         }
-        escape_into(&text[at..to], &mut html);
+        escape_into(&text[bytes(at)..bytes(end)], &mut html);
         html
     }
 
     /// The match a passage should start from: the one whose window of `chars` characters
     /// holds the greatest weight of distinct words (the earliest of equals).
-    fn best_window(
-        &self,
-        found: &[(usize, usize, usize)],
-        char_at: &dyn Fn(usize) -> usize,
-        total: usize,
-    ) -> Option<usize> {
+    fn best_window(&self, found: &[Found], total: usize) -> Option<usize> {
         let mut best: Option<(usize, f32)> = None;
         let mut seen: Vec<usize> = Vec::new();
-        for (i, &(start, _, _)) in found.iter().enumerate() {
-            let limit = (char_at(start) + self.chars).min(total);
+        for (i, first) in found.iter().enumerate() {
+            let limit = (first.start + self.chars).min(total);
             seen.clear();
             let mut score = 0.0;
-            for &(_, end, pattern) in &found[i..] {
-                if char_at(end) > limit {
-                    break;
-                }
-                if !seen.contains(&pattern) {
-                    seen.push(pattern);
-                    score += self.weights[pattern];
+            for m in found[i..].iter().take_while(|m| m.end <= limit) {
+                if !seen.contains(&m.pattern) {
+                    seen.push(m.pattern);
+                    score += self.weights[m.pattern];
                 }
             }
             if best.is_none_or(|(_, s)| score > s) {
@@ -126,22 +120,35 @@ impl Snippets {
     /// Start and end (in characters) of the passage around a first match at `first`: from
     /// the beginning of its sentence when that is near, `chars` long, moved back from the
     /// text's end so that it stays full.
-    fn passage(&self, text: &str, bounds: &[usize], first: usize, total: usize) -> (usize, usize) {
-        let mut start = first;
-        for back in 1..=LEAD.min(first) {
-            let c = text[bounds[first - back]..].chars().next();
-            if c.is_some_and(|c| "。！？；\n".contains(c)) {
-                start = first - back + 1;
-                break;
-            }
-            if first - back == 0 {
-                start = 0;
-            }
-        }
+    fn passage(
+        &self,
+        text: &str,
+        offsets: &CharOffsets,
+        first: usize,
+        total: usize,
+    ) -> (usize, usize) {
+        let ends_sentence = |at: usize| {
+            text[offsets.byte_at(at)..]
+                .chars()
+                .next()
+                .is_some_and(|c| "。！？；\n".contains(c))
+        };
+        let near = first.saturating_sub(LEAD);
+        let start = match (near..first).rev().find(|&at| ends_sentence(at)) {
+            Some(end) => end + 1,
+            None if near == 0 => 0,
+            None => first,
+        };
         let end = (start + self.chars).min(total);
-        let start = start.min(end.saturating_sub(self.chars));
-        (start, end)
+        (start.min(end.saturating_sub(self.chars)), end)
     }
+}
+
+/// One occurrence of a word of the question, in characters.
+struct Found {
+    start: usize,
+    end: usize,
+    pattern: usize,
 }
 
 fn escape_into(text: &str, out: &mut String) {

@@ -33,6 +33,7 @@ const PARSED_ENTRIES: usize = 20_000;
 /// Entries whose [`EntryFacts`] are kept (about 250 bytes each: every entry of a
 /// 100,000-entry knowledge base twice over, segments being replaced).
 const FACTS: usize = 200_000;
+
 /// What an index was built from; stored as the commit payload.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexStamp {

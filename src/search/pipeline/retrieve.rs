@@ -8,8 +8,7 @@
 //! pool is scored exactly, bigram and single-character terms included. The pool's size keeps
 //! the R@5 of the exhaustive search on the 100,000-entry benchmark (see `PARAMS.lexical.pool`).
 //! Candidates leave as their facts; the whole entries are read later, for those that need
-//! them. A
-//! department or category filter runs the exhaustive search with the filter inside.
+//! them. A department or category filter runs the exhaustive search with the filter inside.
 
 use std::sync::Arc;
 
